@@ -1,0 +1,55 @@
+# Everything from a fresh clone: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUNDLE ?= messaging/fixtures/demo-bundle.json
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install assets migrate demo-data lint check clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/.built: node_modules/.installed $(wildcard static/src/*)
+	npm run --silent build
+	touch $@
+
+install: $(VENV)/.installed
+
+assets: static/build/.built
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+# The demo environment: the demo bundle, both flags on for everyone.
+demo-data: migrate
+	$(PY) manage.py load_bundle $(BUNDLE)
+	$(PY) manage.py waffle_flag mhv_secure_messaging_curated_list_flow --everyone
+	$(PY) manage.py waffle_flag mhv_secure_messaging_recent_recipients --everyone
+
+run: install assets demo-data
+	@echo "Serving on http://$(HOST):$(PORT)/ — sign in as a demo veteran at /sign-in/demo/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install assets
+	bash .ci/ensure-chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_PROFILE=production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf static/build staticfiles node_modules $(VENV) db.sqlite3 media

@@ -1,0 +1,246 @@
+"""The product's tables.
+
+Care teams are stored already normalised by the recipient adapter (the common
+recipient), with the raw source record kept for traceability; nothing outside
+`messaging/recipients/` reads `source_record`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Length
+from waffle.models import AbstractUserFlag
+
+models.CharField.register_lookup(Length)
+
+SUBJECT_MAX_LENGTH = 50
+
+
+class Flag(AbstractUserFlag):
+    """Our waffle flag model (see ADR 0002): room for rollout fields without a swap later."""
+
+    class Meta(AbstractUserFlag.Meta):
+        verbose_name = "flag"
+        verbose_name_plural = "flags"
+
+
+class Ehr(models.TextChoices):
+    VISTA = "vista", "VistA"
+    ORACLE_HEALTH = "oracle_health", "Oracle Health"
+
+
+class CareSystem(models.Model):
+    """A VA health care system from the registry (or named from a payload when unknown)."""
+
+    station_number = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=200)
+    ehr = models.CharField(max_length=20, choices=Ehr.choices)
+    facilities = models.JSONField(default=list, blank=True)
+    in_registry = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ehr__in=Ehr.values), name="caresystem_ehr_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.station_number})"
+
+
+class CareTeam(models.Model):
+    """A recipient in its normalised form. `upstream_id` is the recipient id everywhere."""
+
+    upstream_id = models.BigIntegerField(unique=True)
+    source = models.CharField(max_length=20, choices=Ehr.choices)
+    name = models.CharField(max_length=300)
+    display_name = models.CharField(max_length=300)
+    care_system = models.ForeignKey(CareSystem, on_delete=models.PROTECT, related_name="care_teams")
+    station_number = models.CharField(max_length=16)
+    signature_required = models.BooleanField(default=False)
+    # OH pools are offered to every veteran registered at their care system; other
+    # teams are linked to veterans one by one (VeteranTeam).
+    per_facility = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    legacy_vista_triage_group_id = models.BigIntegerField(null=True, blank=True)
+    source_record = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["display_name"]
+        indexes = [
+            models.Index(
+                fields=["care_system", "per_facility", "position"], name="careteam_pool_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(source__in=Ehr.values), name="careteam_source_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class VeteranProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="veteran"
+    )
+    full_name = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class VeteranTeam(models.Model):
+    """A team linked to one veteran (VistA's per-veteran association)."""
+
+    veteran = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_links"
+    )
+    care_team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="veteran_links")
+    blocked = models.BooleanField(default=False)
+    on_contact_list = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["veteran", "care_team"], name="veteranteam_unique_per_veteran"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.veteran_id} -> {self.care_team_id}"
+
+
+class OhRegistration(models.Model):
+    """An Oracle Health facility a veteran is registered at."""
+
+    veteran = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oh_registrations"
+    )
+    station_number = models.CharField(max_length=16)
+    care_system = models.ForeignKey(
+        CareSystem, on_delete=models.PROTECT, related_name="oh_registrations"
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["veteran", "station_number"], name="ohregistration_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.veteran_id} @ {self.station_number}"
+
+
+class Category(models.TextChoices):
+    OTHER = "OTHER", "General: Ask questions about non-urgent, non-emergency issues"
+    COVID = "COVID", "COVID: Ask COVID related questions"
+    APPOINTMENTS = (
+        "APPOINTMENTS",
+        "Appointment: Request an appointment or ask about an existing appointment",
+    )
+    MEDICATIONS = (
+        "MEDICATIONS",
+        "Medication: Request to renew a prescription or ask a question about medication",
+    )
+    TEST_RESULTS = (
+        "TEST_RESULTS",
+        "Test: Ask a question about a test/lab result or about a future test or procedure",
+    )
+    EDUCATION = "EDUCATION", "Education: Request health education information"
+
+
+class Flow(models.TextChoices):
+    CURATED = "curated", "Curated list"
+    LEGACY = "legacy", "Legacy compose"
+
+
+class Platform(models.TextChoices):
+    WEB = "web", "Web"
+    MOBILE = "mobile", "VA mobile app"
+    MY_VA_HEALTH = "my_va_health", "My VA Health"
+
+
+class MessageState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    RECEIVED = "received", "Received"
+
+
+class Message(models.Model):
+    """A message in a veteran's mailbox: a draft, one they sent, or one they received
+    from a care team. A draft becomes the sent message when sent."""
+
+    State = MessageState
+
+    veteran = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+    )
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="messages")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    flow = models.CharField(max_length=10, choices=Flow.choices, default=Flow.CURATED)
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WEB)
+    # Set by the client on send (and by the bundle loader): one message per key and veteran.
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["-sent_at", "-updated_at"]
+        indexes = [models.Index(fields=["veteran", "state", "-sent_at"], name="message_folder_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=Category.values), name="message_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subject__length__lte=SUBJECT_MAX_LENGTH),
+                name="message_subject_max_50",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=MessageState.values), name="message_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="draft") | models.Q(sent_at__isnull=False),
+                name="message_sent_has_date",
+            ),
+            models.UniqueConstraint(
+                fields=["veteran", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="message_idempotency_key_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()}: {self.subject}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "sha256"], name="attachment_unique_content_per_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

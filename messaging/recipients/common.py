@@ -1,0 +1,72 @@
+"""The common recipient: the one shape every page, service and API speaks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Source = Literal["vista", "oracle_health"]
+VISTA: Source = "vista"
+ORACLE_HEALTH: Source = "oracle_health"
+
+
+@dataclass(frozen=True, slots=True)
+class CareSystemRef:
+    station_number: str
+    name: str
+    ehr: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    id: int
+    source: Source
+    name: str
+    display_name: str
+    care_system: CareSystemRef
+    blocked: bool
+    on_contact_list: bool
+    signature_required: bool
+
+    @property
+    def can_message(self) -> bool:
+        return not self.blocked and self.on_contact_list
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptedTeam:
+    """What an adapter hands the loader: the recipient plus what is kept for traceability."""
+
+    recipient: Recipient
+    station_number: str
+    source_record: dict[str, Any]
+    per_facility: bool = False
+    legacy_vista_triage_group_id: int | None = None
+    care_system_known: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# Release of Information, privacy and record-amendment teams need a signature when
+# the upstream does not say.
+_SIGNATURE_NAME = re.compile(
+    r"release\s+of\s+information|privacy\s+issues?|record\s+amendment", re.IGNORECASE
+)
+
+
+def signature_required(explicit: bool | None, *names: str | None) -> bool:
+    """The signature rule: an explicit upstream flag wins, else the team's name decides."""
+    if explicit is not None:
+        return explicit
+    return any(name and _SIGNATURE_NAME.search(name) for name in names)
+
+
+def path_of(loc: tuple[str | int, ...], prefix: str = "") -> str:
+    """Render a location tuple as a JSON path: ("veterans", 2, "username") -> veterans[2].username."""
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,71 @@
+"""Deny by default: every URL but a short public list sends an anonymous visitor to sign-in."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"sign-in/", "sign-in/demo/", "health/"}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern)
+
+
+def _concrete(route: str) -> str:
+    """Fill path converters and regex groups with plausible values."""
+    route = re.sub(r"<int:[^>]+>", "1", route)
+    route = re.sub(r"<(?:str|slug|path:)?[^>]+>", "x", route)
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    route = re.sub(r"\(\?P<[^>]+>[^)]*\)", "1", route)
+    route = re.sub(r"[\^$?*+\\]", "", route)
+    return "/" + route
+
+
+ALL_ROUTES = sorted(set(_walk(get_resolver().url_patterns)))
+
+
+def test_the_sweep_sees_the_flow_and_folders():
+    assert "my-health/secure-messages/inbox/" in ALL_ROUTES
+    assert "my-health/secure-messages/new-message/" in ALL_ROUTES
+    assert len(ALL_ROUTES) > 10
+
+
+@pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r not in PUBLIC])
+def test_non_public_url_requires_sign_in(client, route):
+    url = _concrete(route)
+    response = client.get(url)
+    if route.startswith("admin/") and response.status_code == 302:
+        # Django's admin guards itself; its login page is our sign-in page.
+        location = response["Location"]
+        assert location.startswith(("/admin/login/", "/sign-in/")), (url, location)
+        if location.startswith("/admin/login/"):
+            location = client.get(location)["Location"]
+        assert location.startswith("/sign-in/"), (url, location)
+        return
+    if route.startswith("admin/"):
+        assert response.status_code == 404, (
+            url,
+            response.status_code,
+        )  # e.g. a model that does not exist
+        return
+    assert response.status_code == 302, (url, response.status_code)
+    assert response["Location"].startswith("/sign-in/?next="), (url, response["Location"])
+
+
+@pytest.mark.parametrize("route", sorted(PUBLIC))
+def test_public_urls_are_public(client, route):
+    assert client.get("/" + route).status_code in (200, 503)
+
+
+def test_static_files_are_public(client, settings):
+    # WhiteNoise/staticfiles serve outside the view layer: no sign-in involved.
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("sm.css"), "run `make assets` (npm run build) first"
