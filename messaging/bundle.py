@@ -94,9 +94,13 @@ def _describe(error: dict) -> str:
 def bundle_parse(text: str | bytes) -> ParsedBundle:
     """Validate the whole bundle; raise BundleError listing every problem with its JSON path."""
     try:
-        json.loads(text)
+        raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError([f"$: not valid JSON ({exc})"]) from exc
+    if nul_paths := list(_strings_with_nul(raw)):
+        raise BundleError(
+            [f"{path or '$'}: text must not contain NUL characters" for path in nul_paths]
+        )
     try:
         # JSON mode: strict types, but JSON arrays are tuples and strings are enum values.
         bundle = Bundle.model_validate_json(text)
@@ -104,6 +108,21 @@ def bundle_parse(text: str | bytes) -> ParsedBundle:
         problems = [f"{path_of(tuple(e['loc'])) or '$'}: {_describe(e)}" for e in exc.errors()]
         raise BundleError(problems) from exc
     return _check_consistency(bundle)
+
+
+def _strings_with_nul(node, loc: tuple = ()):
+    """Paths of strings (values or keys) holding NUL, which no database text column takes."""
+    if isinstance(node, str):
+        if "\x00" in node:
+            yield path_of(loc)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if "\x00" in key:
+                yield path_of(loc)
+            yield from _strings_with_nul(value, (*loc, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings_with_nul(value, (*loc, index))
 
 
 def _check_consistency(bundle: Bundle) -> ParsedBundle:

@@ -189,3 +189,9 @@ def test_corrupted_leaf_is_refused_with_its_path_or_loaded_whole(index, value):
     from messaging.services import bundle_load
 
     bundle_load(bundle=parsed)
+
+
+def test_nul_character_refused(tmp_path):
+    data = demo_bundle()
+    data["veterans"][1]["fullName"] = "Jordan\u0000Lee"
+    refuse(tmp_path, data, "veterans[1].fullName: text must not contain NUL characters")
