@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+from django.utils import timezone
 
 from .models import Message
-from .recipients import recipients_for
+from .recipients import CareSystemRef, Recipient, RecipientSet, recipients_for
 
 FOLDERS = {
     "inbox": (0, "Inbox", Message.State.RECEIVED),
@@ -84,3 +86,89 @@ def folder_page(*, veteran, folder: str, page: str | int | None) -> Page:
     return Paginator(folder_messages(veteran=veteran, folder=folder), FOLDER_PAGE_SIZE).get_page(
         page
     )
+
+
+def _months_ago(moment, months: int):
+    """The same wall-clock moment `months` calendar months earlier (clamped to month end)."""
+    import calendar
+
+    month_index = moment.month - 1 - months
+    year = moment.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
+    """Distinct recipients of the veteran's sent messages in the last N months, most recent
+    first, only those the veteran may message now, at most M (both settings). One query."""
+    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    rows = (
+        Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
+        .values_list("care_team__upstream_id")
+        .annotate(last=Max("sent_at"))
+        .order_by("-last", "-care_team__upstream_id")
+    )
+    teams = []
+    for recipient_id, _last in rows:
+        recipient = recipients.get(recipient_id)
+        if recipient and recipient.can_message:
+            teams.append(recipient)
+            if len(teams) == settings.SM_RECENT_TEAMS_MAX:
+                break
+    return teams
+
+
+def team_sort_key(recipient: Recipient) -> tuple[int, str]:
+    """Care teams sort by display name, names starting with a non-letter first."""
+    name = recipient.display_name
+    return (1 if name[:1].isalpha() else 0, name.casefold())
+
+
+def teams_in_system(*, recipients: RecipientSet, station_number: str | None) -> list[Recipient]:
+    """The teams the veteran may message in one care system, in the order the page lists them."""
+    if not station_number:
+        return []
+    return sorted(recipients.in_system(station_number), key=team_sort_key)
+
+
+def systems_offered(*, recipients: RecipientSet) -> list[CareSystemRef]:
+    """Care systems offered on select care team: data order for 2-5, sorted by name for 6+."""
+    systems = list(recipients.messageable_systems)
+    if len(systems) >= 6:
+        systems.sort(key=lambda s: s.name.casefold())
+    return systems
+
+
+def draft_for(*, veteran, draft_id: int) -> Message:
+    """One of the veteran's drafts, or Message.DoesNotExist (a 404: never another veteran's)."""
+    return Message.objects.select_related("care_team").get(
+        pk=draft_id, veteran=veteran, state=Message.State.DRAFT
+    )
+
+
+def contact_list(
+    *, veteran, recipients: RecipientSet
+) -> list[tuple[CareSystemRef, list[Recipient]]]:
+    """The veteran's VistA teams grouped by care system (OH teams have no contact list)."""
+    groups: dict[CareSystemRef, list[Recipient]] = {}
+    for recipient in recipients.recipients:
+        if recipient.source == "vista":
+            groups.setdefault(recipient.care_system, []).append(recipient)
+    return [(system, sorted(teams, key=team_sort_key)) for system, teams in groups.items()]
+
+
+def message_for(*, veteran, message_id: int) -> Message:
+    """A sent or received message of the veteran's, with its attachments."""
+    return (
+        Message.objects.select_related("care_team__care_system")
+        .prefetch_related("attachments")
+        .exclude(state=Message.State.DRAFT)
+        .get(pk=message_id, veteran=veteran)
+    )
+
+
+def attachment_for(*, veteran, attachment_id: int):
+    from .models import Attachment
+
+    return Attachment.objects.get(pk=attachment_id, message__veteran=veteran)

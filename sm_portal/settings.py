@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
+    "messaging.middleware.FlowStateMiddleware",
 ]
 
 ROOT_URLCONF = "sm_portal.urls"

@@ -24,17 +24,35 @@ _ERROR_CLASSES = {
 
 
 class UswdsFormMixin:
+    # Field name -> id of another element that describes the input (e.g. a character counter).
+    extra_describedby: dict[str, str] = {}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._describe()
         for field in self.fields.values():
+            if field.widget.is_hidden:
+                continue
             for widget_type, css in _WIDGET_CLASSES:
                 if isinstance(field.widget, widget_type):
                     existing = field.widget.attrs.get("class", "")
                     field.widget.attrs["class"] = f"{existing} {css}".strip()
                     break
 
+    def _describe(self):
+        errors = self._errors or {}
+        for name, extra in self.extra_describedby.items():
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            ids = [f"id_{name}_error"] if name in errors else []
+            if field.help_text:
+                ids.append(f"id_{name}_helptext")
+            field.widget.attrs["aria-describedby"] = " ".join([*ids, extra])
+
     def full_clean(self):
         super().full_clean()
+        self._describe()
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget

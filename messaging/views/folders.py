@@ -1,9 +1,11 @@
 """Inbox, Sent and Drafts: where the flow lands and QA checks what was sent."""
 
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from messaging.selectors import FOLDERS, folder_page
+from messaging.models import Attachment, Message
+from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
 
 
 @require_GET
@@ -20,3 +22,31 @@ def folder(request, folder: str):
         "messaging/folder.html",
         {"folder": folder, "folder_title": title, "page": page, "folders": FOLDERS},
     )
+
+
+@require_GET
+def message_detail(request, message_id: int):
+    """One sent or received message of the veteran's (404 for anyone else's)."""
+    try:
+        message = message_for(veteran=request.user, message_id=message_id)
+    except Message.DoesNotExist as exc:
+        raise Http404("No such message") from exc
+    return render(request, "messaging/message_detail.html", {"message": message})
+
+
+@require_GET
+def attachment_download(request, attachment_id: int):
+    """An attachment, only to the veteran who sent it, and only as a download."""
+    try:
+        attachment = attachment_for(veteran=request.user, attachment_id=attachment_id)
+    except Attachment.DoesNotExist as exc:
+        raise Http404("No such attachment") from exc
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

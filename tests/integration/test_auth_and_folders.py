@@ -85,7 +85,7 @@ def test_folders_have_start_a_new_message_link(client, demo_data, user_named):
     client.force_login(user_named("vista.single"))
     for name in ("inbox", "sent", "drafts"):
         page = client.get(reverse(f"messaging:{name}")).content.decode()
-        assert f'href="{reverse("messaging:interstitial")}"' in page
+        assert f'href="{reverse("messaging:interstitial")}?from={name}"' in page
         assert "Start a new message" in page
 
 

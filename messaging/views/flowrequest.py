@@ -1,0 +1,71 @@
+"""What every flow view needs about the request: flags, flow state, recipients, routing."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from messaging import flow
+from messaging.flow import Facts, Page
+from messaging.recipients import RecipientSet, recipients_for
+from messaging.selectors import recent_teams
+
+NO_TEAMS = (
+    "You can’t send messages yet because you don’t have any care teams connected to your account. "
+    "To connect with a care team, contact your VA health facility."
+)
+ALL_BLOCKED = (
+    "You can’t send messages to any of your care teams right now. "
+    "If you think this is an error, contact your VA health facility."
+)
+
+
+def url_of(target: str) -> str:
+    name = target.url_name if isinstance(target, Page) else target
+    return reverse(f"messaging:{name}")
+
+
+class FlowRequest:
+    def __init__(self, request):
+        self.request = request
+        self.flags = flow.flags_for(request)
+        self.state = flow.load(request)
+
+    @cached_property
+    def recipients(self) -> RecipientSet:
+        return recipients_for(self.request.user)
+
+    @cached_property
+    def recent(self):
+        if not self.flags.recent:
+            return []  # no query when the step is off
+        return recent_teams(veteran=self.request.user, recipients=self.recipients)
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(
+            can_message_anyone=self.recipients.can_message_anyone, has_recent=bool(self.recent)
+        )
+
+    def guard(self, page: Page):
+        """A redirect response when `page` may not be shown now, else None."""
+        target = flow.redirect_for(page, self.flags, self.state, self.facts)
+        if target is None:
+            return None
+        if target == Page.INBOX:
+            flow.clear(self.request)
+            messages.warning(self.request, ALL_BLOCKED if self.recipients.recipients else NO_TEAMS)
+        return redirect(url_of(target))
+
+    def go(self, target) -> object:
+        self.save()
+        return redirect(url_of(target))
+
+    def back_url(self, page: Page) -> str:
+        return url_of(flow.back_from(page, self.flags, self.state, self.facts))
+
+    def save(self) -> None:
+        flow.save(self.request, self.state)
