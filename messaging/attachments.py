@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import lzma
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -240,7 +241,18 @@ def _is_ole2(head: bytes, _file: UploadedFile) -> bool:
 
 
 _zip = filetype.get_type(ext="zip")
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError)
+# What a malformed archive or member raises: bad structure, truncation, corrupt deflate / LZMA
+# data, corrupt bzip2 data (OSError), an encrypted member (RuntimeError), an unknown method.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 def _zip_container(*, part_prefix: str = "", mimetype: bytes = b"") -> _Sniffer:

@@ -87,6 +87,10 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
+    default_error_messages = {
+        **forms.FileField.default_error_messages,
+        "empty": "Your file is empty. Try attaching a different file.",
+    }
 
     def clean(self, data, initial=None):
         if not data:

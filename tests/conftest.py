@@ -32,3 +32,46 @@ def user_named(db):
 def _fast_password_hashing(settings):
     """Bundle accounts are hashed on every load; a fast hasher keeps the suite quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def set_flags(db):
+    """Turn the two product flags on or off for everyone (through the model, so waffle's cache
+    is invalidated as it would be in production)."""
+    from messaging.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
+    from messaging.models import Flag
+
+    def apply(*, curated: bool, recent: bool):
+        for name, on in ((CURATED_LIST_FLOW, curated), (RECENT_RECIPIENTS, recent)):
+            flag = Flag.objects.get(name=name)
+            flag.everyone = on
+            flag.save()
+
+    return apply
+
+
+BASE = "/my-health/secure-messages"
+
+
+@pytest.fixture
+def veteran_client(client, demo_data, user_named):
+    """A test client signed in as the named demo veteran."""
+
+    def sign_in(username: str):
+        client.force_login(user_named(username))
+        return client
+
+    return sign_in
+
+
+def choose_team(client, station: str, team_id: int):
+    """Walk interstitial -> select care team -> chosen team, as the pages do."""
+    assert client.get(f"{BASE}/new-message/continue/").status_code == 302
+    response = client.post(
+        f"{BASE}/new-message/select-care-team/",
+        {"care_system": station, "care_team": str(team_id), "action": "continue"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/start-message/"), (
+        response
+    )
+    return response

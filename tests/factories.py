@@ -119,6 +119,16 @@ def big_veteran_bundle(username: str, *, teams: int, systems: int = 12, id_base:
                 username,
                 vistaRecipients=vista_payload(vista_teams),
                 ohFacilities=[s["stationNumber"] for s in oh_systems],
+                sentMessages=[
+                    {
+                        "recipientId": t["triageTeamId"],
+                        "daysAgo": i + 1,
+                        "category": "OTHER",
+                        "subject": "s",
+                        "body": "b",
+                    }
+                    for i, t in enumerate(vista_teams[:3])
+                ],
             )
         ],
     )

@@ -69,7 +69,9 @@ def recent(request):
     if redirect_response := fr.guard(Page.RECENT):
         return redirect_response
     initial = {"recipient": str(fr.state.care_team)} if fr.state.care_team else {}
-    form = RecentTeamForm(request.POST or None, teams=fr.recent, initial=initial)
+    form = RecentTeamForm(
+        request.POST if request.method == "POST" else None, teams=fr.recent, initial=initial
+    )
     if request.method == "POST":
         if form.is_valid():
             chosen = form.chosen()
@@ -210,6 +212,11 @@ def _initial(state: FlowState, draft: Message | None) -> dict:
     return initial
 
 
+def _typed(request) -> dict[str, str]:
+    """What the veteran typed, kept in the flow state while they are on another page."""
+    return {k: request.POST.get(k, "")[:10000] for k in (*PENDING_FIELDS, "recipient")}
+
+
 def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
     if not form.has_signature:
         return None
@@ -234,8 +241,10 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     if fr.state.draft_id is not None:
         try:
             draft = draft_for(veteran=request.user, draft_id=fr.state.draft_id)
-        except Message.DoesNotExist:
-            fr.state.draft_id = None
+        except Message.DoesNotExist as exc:
+            if Message.objects.filter(pk=fr.state.draft_id).exclude(veteran=request.user).exists():
+                raise Http404("No such draft") from exc
+            fr.state.draft_id = None  # deleted meanwhile (another tab): start a new one
             fr.save()
 
     legacy_recipients = None
@@ -254,7 +263,11 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         recipient = recipient if recipient and recipient.can_message else None
     else:
         recipient = fr.recipients.get(fr.state.care_team)
-        if recipient is None or not recipient.can_message:
+        # A blocked team is refused on send (the page comes back with the text and the error);
+        # a team that is no longer the veteran's at all sends them to choose another.
+        if recipient is None or (request.method == "GET" and not recipient.can_message):
+            if request.method == "POST":
+                fr.state.pending = _typed(request)
             fr.state.care_team = None
             fr.save()
             messages.warning(

@@ -16,7 +16,7 @@ from .flowrequest import FlowRequest, url_of
 def contact_list_page(request):
     fr = FlowRequest(request)
     groups = contact_list(veteran=request.user, recipients=fr.recipients)
-    form = ContactListForm(request.POST or None, groups=groups)
+    form = ContactListForm(request.POST if request.method == "POST" else None, groups=groups)
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_list_update(veteran=request.user, preferred=form.preferred())

@@ -4,25 +4,26 @@
 // Only the USWDS behaviours the portal uses are included, not the whole
 // uswds.js bundle. `@uswds/uswds/js/<package>` resolves (via the package's
 // "exports" map) to node_modules/@uswds/uswds/packages/<package>/src/index.js.
+// The USWDS character count is left out on purpose: it removes the subject's
+// maxlength (we want the browser to stop typing at 50); sm.js counts instead.
 //
 // They are loaded with import() rather than a static import on purpose:
 // esbuild inlines them into the same file but evaluates them lazily, and the
 // modal module measures the scrollbar with document.body as soon as it is
 // evaluated. A static import would crash the whole bundle (our own code
 // included) if sm.js were ever loaded in <head> without `defer`.
-import "./sm.js";
+import { init as initSm } from "./sm.js";
 
 function loadBehaviors() {
   return Promise.all([
     import("@uswds/uswds/js/usa-combo-box"),
-    import("@uswds/uswds/js/usa-character-count"),
     import("@uswds/uswds/js/usa-modal"),
     import("@uswds/uswds/js/usa-file-input"),
   ]);
 }
 
 function init() {
-  loadBehaviors().then((modules) => {
+  const comboBox = loadBehaviors().then((modules) => {
     modules.forEach((module) => {
       // One component with broken markup (USWDS throws, e.g. a combo box
       // without a <label for>) must not stop the others from initialising.
@@ -32,7 +33,11 @@ function init() {
         console.error(error);
       }
     });
+    return modules[0].default;
   });
+  // Synchronously, i.e. before the behaviours above have enhanced anything:
+  // sm.js keeps a pristine copy of the care-team <select> to rebuild it.
+  initSm({ comboBox });
 }
 
 if (document.readyState === "loading") {

@@ -9,7 +9,11 @@ import zipfile
 import zlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.files.uploadedfile import (
+    SimpleUploadedFile,
+    TemporaryUploadedFile,
+    UploadedFile,
+)
 
 from messaging.attachments import (
     MB,
@@ -430,6 +434,7 @@ def test_mismatch_message_names_the_extension_in_lower_case():
         ("letter.docx", zip_of(("readme.txt", b"hello"))),
         ("letter.docx", DOCX[: len(DOCX) // 2]),  # starts like a zip, is not one
         ("letter.docx", b"PK\x03\x04" + bytes(200)),
+        ("letter.docx", b"MZ\x90\x00" + bytes(60) + DOCX),  # a program with a zip appended
         ("program.pdf", b"MZ\x90\x00\x03\x00\x00\x00"),
         ("page.pdf", b"<!DOCTYPE html><html><body>Sign in</body></html>"),
     ],
@@ -460,6 +465,39 @@ def test_content_not_matching_extension_refused_for_vista(name, content):
 def test_content_not_matching_extension_refused_for_oracle_health(name, content):
     extension = name.rsplit(".", 1)[1]
     assert one_error(ORACLE_HEALTH_RULES, upload(name, content)) == mismatch(extension)
+
+
+def broken_odt(compression: int, damage: bytes) -> bytes:
+    """An ODT whose ``mimetype`` member cannot be read back."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text", compression)
+    data = bytearray(out.getvalue())
+    start = data.index(b"mimetype") + len(b"mimetype")
+    data[start + 4 : start + 4 + len(damage)] = damage
+    return bytes(data)
+
+
+def encrypted_odt() -> bytes:
+    data = bytearray(ODT)
+    data[6] |= 1  # local header: "encrypted"
+    central = data.index(b"PK\x01\x02")
+    data[central + 8] |= 1  # central directory: "encrypted"
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        broken_odt(zipfile.ZIP_LZMA, b"\xff" * 16),
+        broken_odt(zipfile.ZIP_BZIP2, b"\x00" * 8),
+        broken_odt(zipfile.ZIP_DEFLATED, b"\xff" * 8),
+        encrypted_odt(),
+    ],
+    ids=["lzma", "bzip2", "deflate", "encrypted"],
+)
+def test_unreadable_zip_member_refused_not_raised(content):
+    assert one_error(ORACLE_HEALTH_RULES, upload("essay.odt", content)) == mismatch("odt")
 
 
 @pytest.mark.parametrize("content", [MPG_PROGRAM, MPG_ELEMENTARY])
@@ -768,3 +806,21 @@ def test_hash_covers_the_whole_file_not_just_the_sniffed_start():
         hashlib.sha256(start + b"one").hexdigest(),
         hashlib.sha256(start + b"two").hexdigest(),
     ]
+
+
+def test_works_on_uploads_spooled_to_disk():
+    def spooled(name: str, content: bytes) -> TemporaryUploadedFile:
+        file = TemporaryUploadedFile(name, "application/octet-stream", len(content), None)
+        file.write(content)
+        file.seek(0)
+        return file
+
+    files = [spooled("letter.docx", DOCX), spooled("notes.txt", TEXT), spooled("x.pdf", png())]
+    try:
+        checked, errors = check_attachments(files, STANDARD_RULES)
+        assert [f.name for f in checked] == ["letter.docx", "notes.txt"]
+        assert errors == [AttachmentError("x.pdf", mismatch("pdf"))]
+        assert [file.read() for file in files] == [DOCX, TEXT, png()]
+    finally:
+        for file in files:
+            file.close()
