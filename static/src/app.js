@@ -6,6 +6,9 @@
 // "exports" map) to node_modules/@uswds/uswds/packages/<package>/src/index.js.
 // The USWDS character count is left out on purpose: it removes the subject's
 // maxlength (we want the browser to stop typing at 50); sm.js counts instead.
+// The USWDS file input is left out too: it replaces the input's accessible name
+// ("Attachments") with its own drop-zone text. The native input, styled, keeps it.
+// The modal is left out: delete asks on its own page, which works without JS.
 //
 // They are loaded with import() rather than a static import on purpose:
 // esbuild inlines them into the same file but evaluates them lazily, and the
@@ -17,8 +20,6 @@ import { init as initSm } from "./sm.js";
 function loadBehaviors() {
   return Promise.all([
     import("@uswds/uswds/js/usa-combo-box"),
-    import("@uswds/uswds/js/usa-modal"),
-    import("@uswds/uswds/js/usa-file-input"),
   ]);
 }
 

@@ -52,7 +52,7 @@ function initBeacons() {
 // or when something already has focus.
 function initFocus() {
   if (location.hash || (document.activeElement && document.activeElement !== document.body)) return;
-  const target = $("[data-sm-error], [data-sm-focus-error]") || $('main h1[tabindex="-1"]');
+  const target = $("[data-sm-error]") || $('main h1[tabindex="-1"]');
   if (target) target.focus({ preventScroll: false });
 }
 
@@ -72,9 +72,13 @@ function initCounter(counter) {
   message.removeAttribute("aria-live");
   message.after(live);
   let timer;
-  input.addEventListener("input", () => {
+  const update = () => {
     const left = Math.max(0, max - input.value.length);
     message.textContent = `${left} character${left === 1 ? "" : "s"} left`;
+  };
+  update(); // also fixes the server's "1 characters left"
+  input.addEventListener("input", () => {
+    update();
     clearTimeout(timer);
     timer = setTimeout(() => {
       live.textContent = message.textContent;
@@ -156,7 +160,7 @@ function initSelectTeam(form, comboBoxReady) {
 }
 
 // Enhance one combo box and give its text input the select's description
-// (hint, error) and invalid state, which USWDS 3 doesn't carry over.
+// (hint, error) and error state, which USWDS 3 doesn't carry over.
 function enhanceComboBox(comboBox, wrapper) {
   comboBox.init(wrapper);
   const select = $("select", wrapper);
@@ -165,6 +169,7 @@ function enhanceComboBox(comboBox, wrapper) {
   ["aria-describedby", "aria-invalid"].forEach((name) => {
     if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
   });
+  if (select.classList.contains("usa-input--error")) input.classList.add("usa-input--error");
 }
 
 // --- 5, 6, 8, 9. Start message (and legacy compose) form --------------------
@@ -191,7 +196,11 @@ function initCompose(form) {
   let leaving = false; // set when the veteran submits a form or moves within the flow
 
   form.addEventListener("input", onEdit);
-  form.addEventListener("change", onEdit);
+  // A text field's "change" only repeats its "input"s, and comes late (on
+  // blur, possibly after an autosave): it isn't a new edit.
+  form.addEventListener("change", (event) => {
+    if (!event.target.matches("textarea, input[type=text], input:not([type])")) onEdit(event);
+  });
 
   function onEdit(event) {
     edits += 1;
@@ -221,7 +230,8 @@ function initCompose(form) {
     data.append("action", "autosave");
     const snapshot = edits;
     saving = true;
-    fetch(form.action, {
+    // Not form.action: the submit buttons named "action" shadow that property.
+    fetch(form.getAttribute("action") || location.href, {
       method: "POST",
       body: data,
       credentials: "same-origin",
@@ -242,13 +252,17 @@ function initCompose(form) {
       });
   }
 
-  // 9. Double-submit guard: after Send, ignore further submits for a while.
+  // 9. Double-submit guard: after Send, ignore further submits for a while
+  // (the server is idempotent anyway; this spares a second round trip).
   let sentAt = -Infinity;
   form.addEventListener("submit", (event) => {
     if (Date.now() - sentAt < SEND_GUARD) {
       event.preventDefault();
       return;
     }
+    // The page is being submitted (sent, saved, ...): a pending autosave
+    // would race it, possibly creating a second draft.
+    clearTimeout(timer);
     const button = event.submitter;
     if (button && button.matches("[data-sm-send]")) {
       sentAt = Date.now();

@@ -1,6 +1,7 @@
 """End-to-end: the system Chromium against pytest-django's live server."""
 
 import os
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -36,8 +37,27 @@ def _mark_e2e(request):
 _axe = Axe()
 
 
-def assert_accessible(page, context: str = ""):
-    """axe-core, WCAG 2.1 A/AA, zero violations (printed when there are some)."""
+def assert_accessible(page, context: str = "", *, javascript: bool = True):
+    """axe-core, WCAG 2.1 A/AA, zero violations (printed when there are some).
+
+    axe runs as a script, so a page from a JavaScript-off context is checked as rendered:
+    its HTML (scripts removed) is loaded into a scripting page of the same origin."""
+    target = page
+    if not javascript:
+        html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.S)
+        context_js = page.context.browser.new_context()
+        target = context_js.new_page()
+        origin = re.match(r"https?://[^/]+", page.url).group(0)
+        target.goto(f"{origin}/health/")
+        target.set_content(html, wait_until="load")
+    try:
+        _run_axe(target, page.url, context)
+    finally:
+        if target is not page:
+            target.context.close()
+
+
+def _run_axe(page, url, context):
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = results.response["violations"]
     if violations:
@@ -46,18 +66,31 @@ def assert_accessible(page, context: str = ""):
             for v in violations
         ]
         raise AssertionError(
-            f"axe found {len(violations)} violations on {page.url} {context}:\n" + "\n".join(lines)
+            f"axe found {len(violations)} violations on {url} {context}:\n" + "\n".join(lines)
         )
 
 
 @pytest.fixture
-def signed_in(page, live_server, demo_data):
-    """Sign in through the demo sign-in page as the named veteran."""
+def flags_on(set_flags):
+    set_flags(curated=True, recent=True)
 
-    def sign_in(username: str):
-        page.goto(f"{live_server.url}/sign-in/demo/")
-        page.get_by_role("button", name=f"Sign in as {username}").click()
-        page.wait_for_url("**/inbox/")
-        return page
+
+@pytest.fixture
+def signed_in(page, live_server, demo_data, flags_on):
+    """Sign in through the demo sign-in page as the named veteran (both flags on)."""
+
+    def sign_in(username: str, on=None):
+        target = on or page
+        target.goto(f"{live_server.url}/sign-in/demo/")
+        target.get_by_role("button", name=f"Sign in as {username}").click()
+        target.wait_for_url("**/inbox/")
+        return target
 
     return sign_in
+
+
+@pytest.fixture
+def no_js_page(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    yield context.new_page()
+    context.close()

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.messages import get_messages
 
 from messaging import flow
-from messaging.models import Message, VeteranTeam
 from tests.conftest import BASE, choose_team
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,7 @@
 import re
-from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.utils import timezone
 
 from messaging.models import CareTeam, Message, VeteranTeam
 from messaging.recipients import recipients_for
