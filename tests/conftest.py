@@ -29,6 +29,21 @@ def user_named(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Each test with a database starts with an empty cache (Redis outlives a test's
+    transaction; the database cache is rolled back with it)."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()} and not {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Bundle accounts are hashed on every load; a fast hasher keeps the suite quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -47,6 +62,8 @@ def set_flags(db):
             flag, _ = Flag.objects.get_or_create(name=name)
             flag.everyone = on
             flag.save()
+            # waffle flushes its cache on commit; a test's transaction never commits.
+            flag.flush()
 
     return apply
 

@@ -318,6 +318,22 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name)
 
 
+def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name: str) -> Message:
+    """Save the four draft fields of a valid form; the flow state remembers the draft."""
+    draft, _ = services.draft_save(
+        veteran=request.user,
+        recipient_id=recipient.id,
+        category=form.cleaned_data["category"],
+        subject=form.cleaned_data["subject"],
+        body=form.cleaned_data["body"],
+        draft_id=fr.state.draft_id,
+        flow=flow_name,
+        platform=Platform.WEB,
+    )
+    fr.state.draft_id = draft.pk
+    return draft
+
+
 def _save_draft(
     request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
 ):
@@ -325,22 +341,13 @@ def _save_draft(
     autosave = action == "autosave"
     if form.is_valid() and recipient is not None:
         try:
-            draft, _ = services.draft_save(
-                veteran=request.user,
-                recipient_id=recipient.id,
-                category=form.cleaned_data["category"],
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                draft_id=fr.state.draft_id,
-                flow=flow_name,
-                platform=Platform.WEB,
-            )
+            draft = _store_draft(request, fr, recipient, form, flow_name)
         except RecipientNotAllowed as exc:
             form.add_error(None, exc.message)
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
         else:
-            fr.state.draft_id, fr.state.pending = draft.pk, {}
+            fr.state.pending = {}
             fr.save()
             if autosave:
                 return JsonResponse({"draftId": draft.pk, "status": _saved_status(draft)})
@@ -399,16 +406,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
     draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
-            draft, _ = services.draft_save(
-                veteran=request.user,
-                recipient_id=recipient.id,
-                category=draft_form.cleaned_data["category"],
-                subject=draft_form.cleaned_data["subject"],
-                body=draft_form.cleaned_data["body"],
-                draft_id=fr.state.draft_id,
-                flow=flow_name,
-            )
-            fr.state.draft_id = draft.pk
+            draft = _store_draft(request, fr, recipient, draft_form, flow_name)
             context = {**context, "draft": draft, "saved_status": _saved_status(draft)}
         except (RecipientNotAllowed, Message.DoesNotExist):
             pass
