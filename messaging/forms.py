@@ -19,8 +19,8 @@ class RecentTeamForm(UswdsFormMixin, forms.Form):
     recipient = forms.ChoiceField(
         label="Select a team you want to message",
         help_text=(
-            "This list only includes teams that you’ve sent messages to in the last 6 months. "
-            "If you want to contact another team, select “A different care team.”"
+            "This list only includes teams that you've sent messages to in the last 6 months. "
+            'If you want to contact another team, select "A different care team."'
         ),
         widget=forms.RadioSelect,
         error_messages={"required": "Select a care team", "invalid_choice": "Select a care team"},

@@ -17,7 +17,7 @@ from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
 from messaging.models import Flow, Message, Platform
 from messaging.recipients import Recipient
-from messaging.selectors import draft_for, systems_offered, teams_in_system
+from messaging.selectors import draft_for, message_sent_with_key, systems_offered, teams_in_system
 from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
 
 from .flowrequest import FlowRequest, url_of
@@ -232,6 +232,11 @@ def _draft_fields_valid(request, recipient, rules, legacy_recipients) -> DraftFi
 def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     """Start message (curated) or the legacy compose page (curated flag off)."""
     fr = fr or FlowRequest(request)
+    if request.method == "POST" and message_sent_with_key(
+        veteran=request.user, key=request.POST.get("idempotency_key", "")
+    ):
+        # Sent already (a retry, a double click, another tab): the same result again.
+        return _sent(request)
     if not legacy and (redirect_response := fr.guard(Page.START)):
         return redirect_response
     if legacy and not fr.recipients.can_message_anyone:
@@ -318,6 +323,12 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name)
 
 
+def _sent(request):
+    flow.clear(request)
+    messages.success(request, "Message sent", extra_tags="message-sent")
+    return redirect(url_of(Page.INBOX))
+
+
 def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name: str) -> Message:
     """Save the four draft fields of a valid form; the flow state remembers the draft."""
     draft, _ = services.draft_save(
@@ -399,9 +410,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
             log.exception("send failed")
             form.add_error(None, SOMETHING_WENT_WRONG)
         else:
-            flow.clear(request)
-            messages.success(request, "Message sent", extra_tags="message-sent")
-            return redirect(url_of(Page.INBOX))
+            return _sent(request)
     # Nothing typed is lost: the page comes back filled, and the draft is saved when it can be.
     draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
     if recipient is not None and recipient.can_message and draft_form.is_valid():
@@ -413,6 +422,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
         except Exception:  # the last saved draft stays intact
             log.exception("draft save after failed send failed")
     fr.save()
+    context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
     return render(
         request, "messaging/start_message.html", {**context, "form": form}, status=INVALID
     )

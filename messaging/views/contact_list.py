@@ -33,6 +33,12 @@ def contact_list_page(request):
     return render(
         request,
         "messaging/contact_list.html",
-        {"form": form, "groups": groups, "go_back": go_back},
+        {
+            "form": form,
+            "groups": groups,
+            "go_back": go_back,
+            "can_change": any(not team.blocked for _, teams in groups for team in teams),
+            "has_oh": fr.recipients.has_oh,
+        },
         status=422 if form.errors else 200,
     )

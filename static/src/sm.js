@@ -52,7 +52,7 @@ function initBeacons() {
 // or when something already has focus.
 function initFocus() {
   if (location.hash || (document.activeElement && document.activeElement !== document.body)) return;
-  const target = $("[data-sm-error]") || $('main h1[tabindex="-1"]');
+  const target = $("[data-sm-error]") || $("[data-sm-focus]") || $('main h1[tabindex="-1"]');
   if (target) target.focus({ preventScroll: false });
 }
 

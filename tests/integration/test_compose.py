@@ -428,3 +428,22 @@ def test_cannot_read_another_veterans_message(veteran_client, demo_data):
     message = Message.objects.filter(veteran__username="vista.multi", state="sent").first()
     assert veteran_client("vista.multi").get(f"{BASE}/messages/{message.pk}/").status_code == 200
     assert veteran_client("hybrid").get(f"{BASE}/messages/{message.pk}/").status_code == 404
+
+
+def test_second_tab_after_send_gets_the_same_result(at_start):
+    client = at_start()
+    key = key_of(client.get(START))
+    data = {**FILLED, "idempotency_key": key, "action": "send"}
+    assert client.post(START, data)["Location"] == f"{BASE}/inbox/"
+    # The other tab still shows the form; its Send lands on "Message sent", not a dead end.
+    response = client.post(START, {**data, "body": "edited in tab 2"}, follow=True)
+    assert "Message sent" in html(response)
+    assert sent("vista.single").count() == 1
+
+
+def test_failed_send_says_files_must_be_attached_again(at_start):
+    client = at_start()
+    upload = SimpleUploadedFile("letter.pdf", PDF)
+    response = client.post(START, {**FILLED, "subject": "", "attachments": upload, "action": "send"})
+    assert response.status_code == 422
+    assert "Your files weren’t attached. Attach them again before you send." in html(response)

@@ -106,7 +106,8 @@ def test_recent_page_lists_recent_teams_and_a_different_team(veteran_client, set
     assert "Care teams you recently sent messages to" in page
     assert "Select a team you want to message" in page
     assert (
-        "This list only includes teams that you’ve sent messages to in the last 6 months." in page
+        'This list only includes teams that you\'ve sent messages to in the last 6 months. If you want to contact another team, select "A different care team."'
+        in page
     )
     labels = re.findall(
         r'<span class="sm-team-name">([^<]+)</span><span class="usa-checkbox__label-description">([^<]+)<',
