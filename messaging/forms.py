@@ -152,6 +152,13 @@ class ComposeForm(UswdsFormMixin, forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.recipient = recipient
+        # Legacy compose: the signature section is there for every team that needs one
+        # (script shows it only for them), and required when the chosen team needs it.
+        self.signature_team_ids = " ".join(
+            str(r.id) for r in legacy_recipients or () if r.signature_required
+        )
+        required = bool(recipient and recipient.signature_required)
+        signature = signature or bool(self.signature_team_ids)
         self.rules = rules
         self.fields["attachments"].help_text = attachment_hint(rules)
         self.fields["attachments"].widget.attrs.update(
@@ -180,11 +187,13 @@ class ComposeForm(UswdsFormMixin, forms.Form):
             self.fields["signature_name"] = forms.CharField(
                 label="Your full name",
                 max_length=200,
+                required=required,
                 error_messages={"required": "Enter your full name"},
                 widget=forms.TextInput(attrs={"class": "usa-input", "autocomplete": "name"}),
             )
             self.fields["signature_certified"] = forms.BooleanField(
                 label="I certify that the above is correct and true to the best of my knowledge and belief.",
+                required=required,
                 error_messages={"required": "You must certify by checking the box."},
                 widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}),
             )
@@ -208,6 +217,11 @@ class ComposeForm(UswdsFormMixin, forms.Form):
     @property
     def has_signature(self) -> bool:
         return "signature_name" in self.fields
+
+    @property
+    def signs(self) -> bool:
+        """Whether the message being sent gets the signature block."""
+        return self.has_signature and self.fields["signature_name"].required
 
 
 class DraftFieldsForm(ComposeForm):

@@ -218,7 +218,7 @@ def _typed(request) -> dict[str, str]:
 
 
 def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
-    if not form.has_signature:
+    if not form.signs:
         return None
     return form.cleaned_data["signature_name"], form.cleaned_data["signature_certified"]
 

@@ -297,6 +297,19 @@ function initCompose(form) {
   });
 }
 
+// --- 10. Legacy compose: the signature section only for teams that need one ------
+// Without JavaScript the section stays visible with a hint saying which teams need it.
+function initSignatureToggle(section) {
+  const to = $("select[name=recipient]", section.form || document);
+  if (!to) return;
+  const ids = section.dataset.smSignatureFor.split(" ");
+  const update = () => {
+    section.hidden = !ids.includes(to.value);
+  };
+  to.addEventListener("change", update);
+  update();
+}
+
 export function init({ comboBox }) {
   // comboBox: a promise of the USWDS combo box behaviour (or of undefined).
   const comboBoxReady = Promise.resolve(comboBox).catch(() => undefined);
@@ -308,5 +321,6 @@ export function init({ comboBox }) {
   });
   $$("[data-sm-counter]").forEach(initCounter);
   $$("form[data-sm-compose]").forEach(initCompose);
+  $$("[data-sm-signature-for]").forEach(initSignatureToggle);
   initFocus();
 }

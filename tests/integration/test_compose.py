@@ -444,6 +444,47 @@ def test_second_tab_after_send_gets_the_same_result(at_start):
 def test_failed_send_says_files_must_be_attached_again(at_start):
     client = at_start()
     upload = SimpleUploadedFile("letter.pdf", PDF)
-    response = client.post(START, {**FILLED, "subject": "", "attachments": upload, "action": "send"})
+    response = client.post(
+        START, {**FILLED, "subject": "", "attachments": upload, "action": "send"}
+    )
     assert response.status_code == 422
     assert "Your files weren’t attached. Attach them again before you send." in html(response)
+
+
+def test_legacy_signature_required_only_for_teams_that_need_it(veteran_client, set_flags):
+    set_flags(curated=False, recent=False)
+    client = veteran_client("vista.single")
+    client.post(f"{NEW}/continue/")
+    page = html(client.get(f"{NEW}/"))
+    assert 'data-sm-signature-for="4399506"' in page  # the ROI team
+    # A team that needs no signature: sent without one, no block appended.
+    assert (
+        client.post(f"{NEW}/", {**FILLED, "recipient": "4399504", "action": "send"}).status_code
+        == 302
+    )
+    assert (
+        "Signed electronically"
+        not in Message.objects.get(
+            veteran__username="vista.single",
+            care_team__upstream_id=4399504,
+            state="sent",
+            subject=FILLED["subject"],
+        ).body
+    )
+    client.post(f"{NEW}/continue/")
+    response = client.post(f"{NEW}/", {**FILLED, "recipient": "4399506", "action": "send"})
+    assert errors(response) == ["Enter your full name", "You must certify by checking the box."]
+    response = client.post(
+        f"{NEW}/",
+        {
+            **FILLED,
+            "recipient": "4399506",
+            "signature_name": "Alex Rivera",
+            "signature_certified": "on",
+            "action": "send",
+        },
+    )
+    assert response.status_code == 302
+    assert Message.objects.get(
+        care_team__upstream_id=4399506, state="sent", subject=FILLED["subject"]
+    ).body.endswith("Signed electronically on " + timezone.localdate().isoformat() + ".")
