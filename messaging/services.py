@@ -422,3 +422,12 @@ def contact_list_update(*, veteran, preferred: dict[int, bool]) -> int:
         link.on_contact_list = preferred[link.care_team.upstream_id]
     VeteranTeam.objects.bulk_update(changed, ["on_contact_list"])
     return len(changed)
+
+
+@transaction.atomic
+def message_delete(*, veteran, message_id: int) -> None:
+    """Delete one of the veteran's drafts or messages (Message.DoesNotExist for anyone else's)."""
+    message = Message.objects.get(pk=message_id, veteran=veteran)
+    names = [a.file.name for a in message.attachments.all()]
+    message.delete()
+    transaction.on_commit(lambda: _delete_files(names))

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.forms",
     "waffle",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "messaging",
 ]
 
@@ -167,10 +169,28 @@ SM_RECENT_TEAMS_MONTHS = env.int("SM_RECENT_TEAMS_MONTHS", default=6)
 SM_RECENT_TEAMS_MAX = env.int("SM_RECENT_TEAMS_MAX", default=6)
 
 REST_FRAMEWORK = {
+    # Token first, so an anonymous request gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["messaging.api.inflection.KeyInflectionJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "messaging.api.inflection.KeyInflectionJSONParser",
+        "messaging.api.inflection.KeyInflectionMultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "messaging.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sm_portal messaging API",
+    "DESCRIPTION": "VA.gov-compatible secure messaging (my_health/v1/messaging). "
+    "Send `X-Key-Inflection: camel` for camelCase keys; `X-Platform` names the client.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

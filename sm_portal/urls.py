@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("my-health/secure-messages/", include("messaging.urls")),
+    path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]

@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path, register_converter
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.permissions import IsAuthenticated
+
+from . import docs, views
+
+
+
+class SignedIntConverter:
+    regex = r"-?\d{1,9}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(SignedIntConverter, "sint")
+
+app_name = "api"
+
+urlpatterns = [
+    path("allrecipients", views.AllRecipientsView.as_view(), name="allrecipients"),
+    path("messages/categories", views.CategoriesView.as_view(), name="categories"),
+    path("message_drafts", views.DraftsView.as_view(), name="drafts"),
+    path("message_drafts/<int:draft_id>", views.DraftDetailView.as_view(), name="draft"),
+    path("messages", views.MessagesView.as_view(), name="messages"),
+    path("messages/<int:message_id>", views.MessageDetailView.as_view(), name="message"),
+    path("folders", views.FoldersView.as_view(), name="folders"),
+    # Folder ids are 0 (Inbox), -1 (Sent) and -2 (Drafts): a signed integer.
+    path("folders/<sint:folder_id>/messages", views.FolderMessagesView.as_view(), name="folder-messages"),
+    path("folders/<sint:folder_id>/search", views.FolderSearchView.as_view(), name="folder-search"),
+    path("preferences/recipients", views.PreferencesRecipientsView.as_view(), name="preferences-recipients"),
+    path(
+        "schema/",
+        login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
+        name="schema",
+    ),
+    path("docs/", docs.api_docs, name="docs"),
+    # Token for non-browser clients: POST username and password (public, like sign-in).
+    path("token", login_not_required(obtain_auth_token), name="token"),
+]

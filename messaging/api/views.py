@@ -1,0 +1,248 @@
+"""my_health/v1/messaging: the same selectors and services as the pages, no rule of its own."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_not_required
+from djangorestframework_camel_case.util import underscoreize
+from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging import flow, services
+from messaging.attachments import rules_for
+from messaging.forms import DraftFieldsForm
+from messaging.models import Category, Flow, Message, Platform
+from messaging.recipients import recipients_for
+from messaging.selectors import FOLDER_IDS, folder_search, folders_with_counts, message_for
+
+from . import serializers as s
+from .errors import ApiError, validation_errors
+
+PLATFORM_HEADER = "X-Platform"
+ERRORS = {400: s.ErrorResponse, 401: s.ErrorResponse, 404: s.ErrorResponse, 422: s.ErrorResponse}
+# X-Key-Inflection: camel (camelCase keys) is described once, in the schema's description:
+# the schema itself documents the default snake_case shape.
+PLATFORM = OpenApiParameter(
+    PLATFORM_HEADER, str, OpenApiParameter.HEADER, enum=[p.value for p in Platform], description="the client (default web)"
+)
+FOLDER_ID = OpenApiParameter("folder_id", int, OpenApiParameter.PATH, enum=sorted(FOLDER_IDS))
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MessagingApiView(APIView):
+    """Every endpoint: DRF authentication (token or session) and the client's platform."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        platform = request.headers.get(PLATFORM_HEADER, Platform.WEB)
+        if platform not in Platform.values:
+            raise ApiError(
+                status_code=400,
+                title="Bad request",
+                detail=f"{PLATFORM_HEADER} must be one of {', '.join(Platform.values)}",
+                code="SM_PLATFORM_INVALID",
+            )
+        request.sm_platform = platform
+
+    def flow_name(self, request) -> str:
+        return Flow.CURATED if flow.flags_for(request).curated else Flow.LEGACY
+
+    def fields(self, request, data: dict) -> tuple[dict, object]:
+        """Type checks (serializer), then the pages' own rules for the four fields (form)."""
+        shape = s.SendRequest(data=data)
+        shape.is_valid(raise_exception=True)
+        values = shape.validated_data
+        recipient = recipients_for(request.user).get(values["recipient_id"])
+        form = DraftFieldsForm(
+            data={k: values[k] for k in ("category", "subject", "body")},
+            recipient=recipient,
+            rules=rules_for(recipient.source if recipient else "vista"),
+        )
+        if not form.is_valid():
+            raise _FormInvalid(form.errors)
+        return {**values, **form.cleaned_data}, recipient
+
+
+class _FormInvalid(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
+def _form_errors_response(exc: _FormInvalid) -> Response:
+    return Response({"errors": validation_errors(exc.errors)}, status=422)
+
+
+class AllRecipientsView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], responses={200: s.RecipientsResponse, 401: s.ErrorResponse})
+    def get(self, request):
+        """The veteran's recipients (VistA triage teams and Oracle Health pools alike)."""
+        return Response(s.recipients_document(recipients_for(request.user)))
+
+
+class CategoriesView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], responses={200: s.CategoriesResponse, 401: s.ErrorResponse})
+    def get(self, request):
+        """The six message categories."""
+        return Response(
+            {"data": {"id": "0", "type": "categories", "attributes": {"message_category_type": Category.values}}}
+        )
+
+
+class DraftsView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM], request=s.DraftRequest, responses={201: s.MessageResponse, **ERRORS}
+    )
+    def post(self, request):
+        """Create a draft (recipient, category, subject, body)."""
+        try:
+            values, _ = self.fields(request, request.data)
+        except _FormInvalid as exc:
+            return _form_errors_response(exc)
+        draft, _ = services.draft_save(
+            veteran=request.user,
+            recipient_id=values["recipient_id"],
+            category=values["category"],
+            subject=values["subject"],
+            body=values["body"],
+            flow=self.flow_name(request),
+            platform=request.sm_platform,
+        )
+        return Response({"data": s.message_resource(draft)}, status=status.HTTP_201_CREATED)
+
+
+class DraftDetailView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], request=s.DraftRequest, responses={204: None, **ERRORS})
+    def put(self, request, draft_id: int):
+        """Update one of the veteran's drafts."""
+        try:
+            values, _ = self.fields(request, request.data)
+        except _FormInvalid as exc:
+            return _form_errors_response(exc)
+        services.draft_save(
+            veteran=request.user,
+            recipient_id=values["recipient_id"],
+            category=values["category"],
+            subject=values["subject"],
+            body=values["body"],
+            draft_id=draft_id,
+            platform=request.sm_platform,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessagesView(MessagingApiView):
+    @extend_schema(
+        parameters=[
+            PLATFORM,
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="one message per key"),
+        ],
+        request={"application/json": s.SendRequest, "multipart/form-data": OpenApiTypes.OBJECT},
+        responses={200: s.MessageResponse, 201: s.MessageResponse, **ERRORS},
+    )
+    def post(self, request):
+        """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files."""
+        data, files = request.data, []
+        if request.content_type.startswith("multipart/"):
+            try:
+                data = json.loads(request.data.get("message", ""))
+            except json.JSONDecodeError as exc:
+                raise ApiError(
+                    status_code=422, title="Unprocessable Entity", detail="message - must be JSON",
+                    code="SM_VALIDATION", source="/message",
+                ) from exc
+            if not isinstance(data, dict):
+                raise ApiError(
+                    status_code=422, title="Unprocessable Entity", detail="message - must be a JSON object",
+                    code="SM_VALIDATION", source="/message",
+                )
+            data = underscoreize(data)
+            files = request.FILES.getlist("uploads[]") or request.FILES.getlist("uploads")
+        try:
+            values, _ = self.fields(request, data)
+        except _FormInvalid as exc:
+            return _form_errors_response(exc)
+        result = services.message_send(
+            veteran=request.user,
+            recipient_id=values["recipient_id"],
+            category=values["category"],
+            subject=values["subject"],
+            body=values["body"],
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
+            draft_id=values.get("draft_id"),
+            files=files,
+            flow=self.flow_name(request),
+            platform=request.sm_platform,
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response({"data": s.message_resource(result.message)}, status=code)
+
+
+class MessageDetailView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], responses={200: s.MessageResponse, **ERRORS})
+    def get(self, request, message_id: int):
+        """One sent or received message of the veteran's."""
+        return Response({"data": s.message_resource(message_for(veteran=request.user, message_id=message_id))})
+
+    @extend_schema(parameters=[PLATFORM], responses={204: None, **ERRORS})
+    def delete(self, request, message_id: int):
+        """Delete one of the veteran's drafts or messages."""
+        services.message_delete(veteran=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FoldersView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], responses={200: s.FoldersResponse, 401: s.ErrorResponse})
+    def get(self, request):
+        """Inbox (0), Sent (-1) and Drafts (-2)."""
+        return Response(
+            {
+                "data": [
+                    {"id": str(f["folder_id"]), "type": "folders", "attributes": f}
+                    for f in folders_with_counts(veteran=request.user)
+                ]
+            }
+        )
+
+
+def _folder(folder_id: int) -> int:
+    if folder_id not in FOLDER_IDS:
+        raise Message.DoesNotExist("no such folder")
+    return folder_id
+
+
+class FolderMessagesView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM, FOLDER_ID], responses={200: s.MessageListResponse, **ERRORS})
+    def get(self, request, folder_id: int):
+        """A folder's messages, newest first."""
+        messages = folder_search(veteran=request.user, folder_id=_folder(folder_id))[:250]
+        return Response({"data": [s.message_resource(m) for m in messages]})
+
+
+class FolderSearchView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM, FOLDER_ID],
+        request=s.SearchRequest,
+        responses={200: s.MessageListResponse, **ERRORS},
+    )
+    def post(self, request, folder_id: int):
+        """Search a folder by date (Sent, -1, is where recent care teams come from)."""
+        shape = s.SearchRequest(data=request.data)
+        shape.is_valid(raise_exception=True)
+        messages = folder_search(veteran=request.user, folder_id=_folder(folder_id), **shape.validated_data)[:250]
+        return Response({"data": [s.message_resource(m) for m in messages]})
+
+
+class PreferencesRecipientsView(MessagingApiView):
+    @extend_schema(parameters=[PLATFORM], request=s.PreferencesRequest, responses={204: None, **ERRORS})
+    def post(self, request):
+        """Put VistA teams on or off the veteran's contact list."""
+        shape = s.PreferencesRequest(data=request.data)
+        shape.is_valid(raise_exception=True)
+        preferred = {t["triage_team_id"]: t["preferred_team"] for t in shape.validated_data["updated_triage_teams"]}
+        services.contact_list_update(veteran=request.user, preferred=preferred)
+        return Response(status=status.HTTP_204_NO_CONTENT)
