@@ -190,7 +190,9 @@ def folders_with_counts(*, veteran) -> list[dict]:
     """The three folders with how many messages each holds (one query)."""
     from django.db.models import Count
 
-    counts = dict(Message.objects.filter(veteran=veteran).values_list("state").annotate(n=Count("pk")))
+    counts = dict(
+        Message.objects.filter(veteran=veteran).values_list("state").annotate(n=Count("pk"))
+    )
     return [
         {"folder_id": folder_id, "name": title, "count": counts.get(state, 0)}
         for folder_id, title, state in FOLDERS.values()
@@ -199,7 +201,9 @@ def folders_with_counts(*, veteran) -> list[dict]:
 
 def folder_search(*, veteran, folder_id: int, from_date=None, to_date=None) -> QuerySet[Message]:
     """A folder's messages, newest first, optionally within [from_date, to_date]."""
-    messages = folder_messages(veteran=veteran, folder=FOLDER_IDS[folder_id]).prefetch_related("attachments")
+    messages = folder_messages(veteran=veteran, folder=FOLDER_IDS[folder_id]).prefetch_related(
+        "attachments"
+    )
     date_field = "updated_at" if folder_id == -2 else "sent_at"
     if from_date:
         messages = messages.filter(**{f"{date_field}__gte": from_date})

@@ -176,11 +176,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["messaging.api.inflection.KeyInflectionJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "messaging.api.inflection.KeyInflectionJSONParser",
-        "messaging.api.inflection.KeyInflectionMultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    "DEFAULT_PARSER_CLASSES": ["messaging.api.inflection.KeyInflectionJSONParser"],
     "EXCEPTION_HANDLER": "messaging.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -20,3 +20,5 @@ urlpatterns = [
     path("my-health/secure-messages/", include("messaging.urls")),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]
+
+handler404 = "sm_portal.views.not_found"

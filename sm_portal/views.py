@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import page_not_found
 
 from messaging.selectors import demo_accounts
 
@@ -77,6 +78,22 @@ def demo_sign_in(request):
             return HttpResponseRedirect(reverse("admin:index"))
         return redirect("messaging:inbox")
     return render(request, "auth/demo_sign_in.html", {"accounts": accounts})
+
+
+API_PREFIX = "/my_health/"
+
+
+def not_found(request, exception=None):
+    """404: JSON in the API's error shape under /my_health/, the normal page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        error = {
+            "title": "Record not found",
+            "detail": "Not found",
+            "code": "RECORD_NOT_FOUND",
+            "status": "404",
+        }
+        return JsonResponse({"errors": [error]}, status=404)
+    return page_not_found(request, exception)
 
 
 @require_POST

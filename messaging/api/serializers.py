@@ -33,7 +33,11 @@ def recipients_document(recipients: RecipientSet) -> dict:
             "associated_triage_groups": len(recipients.recipients),
             "associated_blocked_triage_groups": len(recipients.blocked_teams),
             "care_systems": [
-                {"station_number": s.station_number, "health_care_system_name": s.name, "ehr": s.ehr}
+                {
+                    "station_number": s.station_number,
+                    "health_care_system_name": s.name,
+                    "ehr": s.ehr,
+                }
                 for s in recipients.care_systems
             ],
         },

@@ -1,15 +1,13 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.permissions import IsAuthenticated
 
 from . import docs, views
 
 
-
 class SignedIntConverter:
-    regex = r"-?\d{1,9}"
+    regex = r"-?\d{1,18}"
 
     def to_python(self, value: str) -> int:
         return int(value)
@@ -26,14 +24,23 @@ urlpatterns = [
     path("allrecipients", views.AllRecipientsView.as_view(), name="allrecipients"),
     path("messages/categories", views.CategoriesView.as_view(), name="categories"),
     path("message_drafts", views.DraftsView.as_view(), name="drafts"),
-    path("message_drafts/<int:draft_id>", views.DraftDetailView.as_view(), name="draft"),
+    path("message_drafts/<sint:draft_id>", views.DraftDetailView.as_view(), name="draft"),
     path("messages", views.MessagesView.as_view(), name="messages"),
-    path("messages/<int:message_id>", views.MessageDetailView.as_view(), name="message"),
+    path("messages/<sint:message_id>", views.MessageDetailView.as_view(), name="message"),
     path("folders", views.FoldersView.as_view(), name="folders"),
-    # Folder ids are 0 (Inbox), -1 (Sent) and -2 (Drafts): a signed integer.
-    path("folders/<sint:folder_id>/messages", views.FolderMessagesView.as_view(), name="folder-messages"),
+    # Ids are signed integers (folders are 0 Inbox, -1 Sent, -2 Drafts); anything else is a
+    # JSON 404 (sm_portal.views.not_found).
+    path(
+        "folders/<sint:folder_id>/messages",
+        views.FolderMessagesView.as_view(),
+        name="folder-messages",
+    ),
     path("folders/<sint:folder_id>/search", views.FolderSearchView.as_view(), name="folder-search"),
-    path("preferences/recipients", views.PreferencesRecipientsView.as_view(), name="preferences-recipients"),
+    path(
+        "preferences/recipients",
+        views.PreferencesRecipientsView.as_view(),
+        name="preferences-recipients",
+    ),
     path(
         "schema/",
         login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
@@ -41,5 +48,5 @@ urlpatterns = [
     ),
     path("docs/", docs.api_docs, name="docs"),
     # Token for non-browser clients: POST username and password (public, like sign-in).
-    path("token", login_not_required(obtain_auth_token), name="token"),
+    path("token", views.TokenView.as_view(), name="token"),
 ]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_not_required
-from djangorestframework_camel_case.util import underscoreize
 from django.utils.decorators import method_decorator
+from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,13 +25,18 @@ from messaging.selectors import FOLDER_IDS, folder_search, folders_with_counts, 
 
 from . import serializers as s
 from .errors import ApiError, validation_errors
+from .inflection import KeyInflectionJSONParser, KeyInflectionMultiPartParser
 
 PLATFORM_HEADER = "X-Platform"
 ERRORS = {400: s.ErrorResponse, 401: s.ErrorResponse, 404: s.ErrorResponse, 422: s.ErrorResponse}
 # X-Key-Inflection: camel (camelCase keys) is described once, in the schema's description:
 # the schema itself documents the default snake_case shape.
 PLATFORM = OpenApiParameter(
-    PLATFORM_HEADER, str, OpenApiParameter.HEADER, enum=[p.value for p in Platform], description="the client (default web)"
+    PLATFORM_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    enum=[p.value for p in Platform],
+    description="the client (default web)",
 )
 FOLDER_ID = OpenApiParameter("folder_id", int, OpenApiParameter.PATH, enum=sorted(FOLDER_IDS))
 
@@ -78,18 +86,28 @@ def _form_errors_response(exc: _FormInvalid) -> Response:
 
 
 class AllRecipientsView(MessagingApiView):
-    @extend_schema(parameters=[PLATFORM], responses={200: s.RecipientsResponse, 401: s.ErrorResponse})
+    @extend_schema(
+        parameters=[PLATFORM], responses={200: s.RecipientsResponse, 401: s.ErrorResponse}
+    )
     def get(self, request):
         """The veteran's recipients (VistA triage teams and Oracle Health pools alike)."""
         return Response(s.recipients_document(recipients_for(request.user)))
 
 
 class CategoriesView(MessagingApiView):
-    @extend_schema(parameters=[PLATFORM], responses={200: s.CategoriesResponse, 401: s.ErrorResponse})
+    @extend_schema(
+        parameters=[PLATFORM], responses={200: s.CategoriesResponse, 401: s.ErrorResponse}
+    )
     def get(self, request):
         """The six message categories."""
         return Response(
-            {"data": {"id": "0", "type": "categories", "attributes": {"message_category_type": Category.values}}}
+            {
+                "data": {
+                    "id": "0",
+                    "type": "categories",
+                    "attributes": {"message_category_type": Category.values},
+                }
+            }
         )
 
 
@@ -136,10 +154,14 @@ class DraftDetailView(MessagingApiView):
 
 
 class MessagesView(MessagingApiView):
+    parser_classes = [KeyInflectionJSONParser, KeyInflectionMultiPartParser]
+
     @extend_schema(
         parameters=[
             PLATFORM,
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, description="one message per key"),
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, description="one message per key"
+            ),
         ],
         request={"application/json": s.SendRequest, "multipart/form-data": OpenApiTypes.OBJECT},
         responses={200: s.MessageResponse, 201: s.MessageResponse, **ERRORS},
@@ -152,13 +174,19 @@ class MessagesView(MessagingApiView):
                 data = json.loads(request.data.get("message", ""))
             except json.JSONDecodeError as exc:
                 raise ApiError(
-                    status_code=422, title="Unprocessable Entity", detail="message - must be JSON",
-                    code="SM_VALIDATION", source="/message",
+                    status_code=422,
+                    title="Unprocessable Entity",
+                    detail="message - must be JSON",
+                    code="SM_VALIDATION",
+                    source="/message",
                 ) from exc
             if not isinstance(data, dict):
                 raise ApiError(
-                    status_code=422, title="Unprocessable Entity", detail="message - must be a JSON object",
-                    code="SM_VALIDATION", source="/message",
+                    status_code=422,
+                    title="Unprocessable Entity",
+                    detail="message - must be a JSON object",
+                    code="SM_VALIDATION",
+                    source="/message",
                 )
             data = underscoreize(data)
             files = request.FILES.getlist("uploads[]") or request.FILES.getlist("uploads")
@@ -186,7 +214,9 @@ class MessageDetailView(MessagingApiView):
     @extend_schema(parameters=[PLATFORM], responses={200: s.MessageResponse, **ERRORS})
     def get(self, request, message_id: int):
         """One sent or received message of the veteran's."""
-        return Response({"data": s.message_resource(message_for(veteran=request.user, message_id=message_id))})
+        return Response(
+            {"data": s.message_resource(message_for(veteran=request.user, message_id=message_id))}
+        )
 
     @extend_schema(parameters=[PLATFORM], responses={204: None, **ERRORS})
     def delete(self, request, message_id: int):
@@ -216,7 +246,9 @@ def _folder(folder_id: int) -> int:
 
 
 class FolderMessagesView(MessagingApiView):
-    @extend_schema(parameters=[PLATFORM, FOLDER_ID], responses={200: s.MessageListResponse, **ERRORS})
+    @extend_schema(
+        parameters=[PLATFORM, FOLDER_ID], responses={200: s.MessageListResponse, **ERRORS}
+    )
     def get(self, request, folder_id: int):
         """A folder's messages, newest first."""
         messages = folder_search(veteran=request.user, folder_id=_folder(folder_id))[:250]
@@ -233,16 +265,40 @@ class FolderSearchView(MessagingApiView):
         """Search a folder by date (Sent, -1, is where recent care teams come from)."""
         shape = s.SearchRequest(data=request.data)
         shape.is_valid(raise_exception=True)
-        messages = folder_search(veteran=request.user, folder_id=_folder(folder_id), **shape.validated_data)[:250]
+        messages = folder_search(
+            veteran=request.user, folder_id=_folder(folder_id), **shape.validated_data
+        )[:250]
         return Response({"data": [s.message_resource(m) for m in messages]})
 
 
 class PreferencesRecipientsView(MessagingApiView):
-    @extend_schema(parameters=[PLATFORM], request=s.PreferencesRequest, responses={204: None, **ERRORS})
+    @extend_schema(
+        parameters=[PLATFORM], request=s.PreferencesRequest, responses={204: None, **ERRORS}
+    )
     def post(self, request):
         """Put VistA teams on or off the veteran's contact list."""
         shape = s.PreferencesRequest(data=request.data)
         shape.is_valid(raise_exception=True)
-        preferred = {t["triage_team_id"]: t["preferred_team"] for t in shape.validated_data["updated_triage_teams"]}
+        preferred = {
+            t["triage_team_id"]: t["preferred_team"]
+            for t in shape.validated_data["updated_triage_teams"]
+        }
         services.contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenResponse(s.serializers.Serializer):
+    token = s.serializers.CharField()
+
+
+@method_decorator(login_not_required, name="dispatch")
+class TokenView(ObtainAuthToken):
+    """A token for non-browser clients (the VA mobile app, end-to-end suites)."""
+
+    parser_classes = [FormParser, KeyInflectionJSONParser]
+
+    @extend_schema(
+        request=AuthTokenSerializer, responses={200: TokenResponse, 422: s.ErrorResponse}
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

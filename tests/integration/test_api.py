@@ -1,6 +1,5 @@
 """my_health/v1/messaging: each endpoint, both key inflections, owner checks, errors."""
 
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -43,43 +42,61 @@ def test_allrecipients(api, camel):
 
 
 def test_categories(api):
-    assert api().get(f"{API}/messages/categories").json()["data"]["attributes"]["message_category_type"] == [
-        "OTHER", "COVID", "APPOINTMENTS", "MEDICATIONS", "TEST_RESULTS", "EDUCATION"
-    ]
+    assert api().get(f"{API}/messages/categories").json()["data"]["attributes"][
+        "message_category_type"
+    ] == ["OTHER", "COVID", "APPOINTMENTS", "MEDICATIONS", "TEST_RESULTS", "EDUCATION"]
 
 
 @pytest.mark.parametrize("camel", [False, True])
 def test_draft_create_update_delete(api, camel):
     client = api(camel=camel)
-    body = {"recipientId": 6238802, **{k: v for k, v in DRAFT.items() if k != "recipient_id"}} if camel else DRAFT
+    body = (
+        {"recipientId": 6238802, **{k: v for k, v in DRAFT.items() if k != "recipient_id"}}
+        if camel
+        else DRAFT
+    )
     response = client.post(f"{API}/message_drafts", body, format="json")
     assert response.status_code == 201, response.json()
     draft = response.json()["data"]
     assert draft["type"] == "message_drafts"
     draft_id = draft["id"]
-    assert client.put(f"{API}/message_drafts/{draft_id}", {**DRAFT, "body": "changed"}, format="json").status_code == 204
+    assert (
+        client.put(
+            f"{API}/message_drafts/{draft_id}", {**DRAFT, "body": "changed"}, format="json"
+        ).status_code
+        == 204
+    )
     assert Message.objects.get(pk=draft_id).body == "changed"
     assert client.delete(f"{API}/messages/{draft_id}").status_code == 204
     assert not Message.objects.filter(pk=draft_id).exists()
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"subject": ""}, "subject"),
-    ({"subject": "x" * 51}, "subject"),
-    ({"body": "   "}, "body"),
-    ({"category": "GOSSIP"}, "category"),
-    ({"recipient_id": "abc"}, "recipient_id"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"subject": ""}, "subject"),
+        ({"subject": "x" * 51}, "subject"),
+        ({"body": "   "}, "body"),
+        ({"category": "GOSSIP"}, "category"),
+        ({"recipient_id": "abc"}, "recipient_id"),
+    ],
+)
 def test_draft_validation_names_the_field(api, change, field):
     response = api().post(f"{API}/message_drafts", {**DRAFT, **change}, format="json")
     assert response.status_code == 422
-    assert any(e["detail"].startswith(f"{field} - ") for e in response.json()["errors"]), response.json()
+    assert any(e["detail"].startswith(f"{field} - ") for e in response.json()["errors"]), (
+        response.json()
+    )
     assert not Message.objects.filter(state="draft").exists()
 
 
-@pytest.mark.parametrize("recipient_id", [4399501, 6238927, 999])  # another veteran's, other facility, unknown
+@pytest.mark.parametrize(
+    "recipient_id", [4399501, 6238927, 999]
+)  # another veteran's, other facility, unknown
 def test_not_allowed_team_is_422(api, recipient_id):
-    response = api().post(f"{API}/message_drafts", {**DRAFT, "recipient_id": recipient_id}, format="json")
+    response = api().post(
+        f"{API}/message_drafts", {**DRAFT, "recipient_id": recipient_id}, format="json"
+    )
     assert response.status_code == 422 and codes(response) == ["SM_RECIPIENT_NOT_ALLOWED"]
     response = api().post(f"{API}/messages", {**DRAFT, "recipient_id": recipient_id}, format="json")
     assert response.status_code == 422 and codes(response) == ["SM_RECIPIENT_NOT_ALLOWED"]
@@ -87,17 +104,29 @@ def test_not_allowed_team_is_422(api, recipient_id):
 
 
 def test_blocked_team_is_422(api):
-    response = api("vista.multi").post(f"{API}/messages", {**DRAFT, "recipient_id": 4399512}, format="json")
+    response = api("vista.multi").post(
+        f"{API}/messages", {**DRAFT, "recipient_id": 4399512}, format="json"
+    )
     assert response.status_code == 422 and codes(response) == ["SM_RECIPIENT_NOT_ALLOWED"]
 
 
 def test_another_veterans_draft_and_message_are_404(api):
-    draft_id = api("oh.only").post(f"{API}/message_drafts", DRAFT, format="json").json()["data"]["id"]
+    draft_id = (
+        api("oh.only").post(f"{API}/message_drafts", DRAFT, format="json").json()["data"]["id"]
+    )
     other = api("hybrid")
     hybrid_draft = {**DRAFT, "recipient_id": 4399519}
-    assert other.put(f"{API}/message_drafts/{draft_id}", hybrid_draft, format="json").status_code == 404
+    assert (
+        other.put(f"{API}/message_drafts/{draft_id}", hybrid_draft, format="json").status_code
+        == 404
+    )
     assert other.delete(f"{API}/messages/{draft_id}").status_code == 404
-    assert other.post(f"{API}/messages", {**hybrid_draft, "draft_id": int(draft_id)}, format="json").status_code == 404
+    assert (
+        other.post(
+            f"{API}/messages", {**hybrid_draft, "draft_id": int(draft_id)}, format="json"
+        ).status_code
+        == 404
+    )
     sent = Message.objects.filter(veteran__username="vista.multi", state="sent").first()
     assert other.get(f"{API}/messages/{sent.pk}").status_code == 404
     assert codes(other.delete(f"{API}/messages/{sent.pk}")) == ["RECORD_NOT_FOUND"]
@@ -130,11 +159,17 @@ def test_send_multipart_with_uploads(api, tmp_path, settings):
     import json
 
     pdf = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    response = api().post(f"{API}/messages", {"message": json.dumps(DRAFT), "uploads[]": [pdf]}, format="multipart")
+    response = api().post(
+        f"{API}/messages", {"message": json.dumps(DRAFT), "uploads[]": [pdf]}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["data"]["attributes"]["attachments"][0]["name"] == "a.pdf"
     bad = SimpleUploadedFile("b.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 20)
-    response = api().post(f"{API}/messages", {"message": json.dumps({**DRAFT, "subject": "other"}), "uploads[]": [bad]}, format="multipart")
+    response = api().post(
+        f"{API}/messages",
+        {"message": json.dumps({**DRAFT, "subject": "other"}), "uploads[]": [bad]},
+        format="multipart",
+    )
     assert response.status_code == 422 and codes(response) == ["SM_ATTACHMENT_INVALID"]
     response = api().post(f"{API}/messages", {"message": "{not json"}, format="multipart")
     assert response.status_code == 422
@@ -150,34 +185,63 @@ def test_platform_header_is_stored_and_checked(api):
 def test_folders_and_search(api):
     client = api("vista.multi", camel=True)
     folders = client.get(f"{API}/folders").json()["data"]
-    assert [(f["id"], f["attributes"]["count"]) for f in folders] == [("0", 0), ("-1", 10), ("-2", 0)]
+    assert [(f["id"], f["attributes"]["count"]) for f in folders] == [
+        ("0", 0),
+        ("-1", 10),
+        ("-2", 0),
+    ]
     assert len(client.get(f"{API}/folders/-1/messages").json()["data"]) == 10
     from datetime import timedelta
 
     from django.utils import timezone
 
     since = (timezone.now() - timedelta(days=30)).isoformat()
-    found = client.post(f"{API}/folders/-1/search", {"fromDate": since}, format="json").json()["data"]
+    found = client.post(f"{API}/folders/-1/search", {"fromDate": since}, format="json").json()[
+        "data"
+    ]
     assert len(found) == 5  # sent 1, 5, 9, 12 and 20 days ago
     assert client.get(f"{API}/folders/7/messages").status_code == 404
-    assert client.post(f"{API}/folders/-1/search", {"from_date": "not a date"}, format="json").status_code == 422
+    assert (
+        client.post(
+            f"{API}/folders/-1/search", {"from_date": "not a date"}, format="json"
+        ).status_code
+        == 422
+    )
 
 
 def test_preferences_recipients(api):
     client = api("vista.multi")
     body = {"updated_triage_teams": [{"triage_team_id": 4399509, "preferred_team": True}]}
     assert client.post(f"{API}/preferences/recipients", body, format="json").status_code == 204
-    assert VeteranTeam.objects.get(veteran__username="vista.multi", care_team__upstream_id=4399509).on_contact_list
+    assert VeteranTeam.objects.get(
+        veteran__username="vista.multi", care_team__upstream_id=4399509
+    ).on_contact_list
     blocked = {"updated_triage_teams": [{"triage_team_id": 4399512, "preferred_team": False}]}
     assert client.post(f"{API}/preferences/recipients", blocked, format="json").status_code == 422
-    assert client.post(f"{API}/preferences/recipients", {"updated_triage_teams": []}, format="json").status_code == 422
+    assert (
+        client.post(
+            f"{API}/preferences/recipients", {"updated_triage_teams": []}, format="json"
+        ).status_code
+        == 422
+    )
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", "allrecipients"), ("get", "messages/categories"), ("post", "message_drafts"), ("put", "message_drafts/1"),
-    ("delete", "messages/1"), ("post", "messages"), ("post", "folders/-1/search"), ("get", "folders"),
-    ("get", "folders/0/messages"), ("post", "preferences/recipients"), ("get", "schema/"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "allrecipients"),
+        ("get", "messages/categories"),
+        ("post", "message_drafts"),
+        ("put", "message_drafts/1"),
+        ("delete", "messages/1"),
+        ("post", "messages"),
+        ("post", "folders/-1/search"),
+        ("get", "folders"),
+        ("get", "folders/0/messages"),
+        ("post", "preferences/recipients"),
+        ("get", "schema/"),
+    ],
+)
 def test_unauthenticated_is_401(demo_data, method, path):
     response = getattr(APIClient(), method)(f"{API}/{path}")
     assert response.status_code == 401
@@ -186,15 +250,21 @@ def test_unauthenticated_is_401(demo_data, method, path):
 
 
 def test_token_authentication(api, client, user_named):
-    token = client.post(f"{API}/token", {"username": "oh.only", "password": "demo-password-3"}).json()["token"]
+    token = client.post(
+        f"{API}/token", {"username": "oh.only", "password": "demo-password-3"}
+    ).json()["token"]
     assert Token.objects.get(user=user_named("oh.only")).key == token
     response = APIClient().get(f"{API}/allrecipients", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
+    wrong = client.post(f"{API}/token", {**credentials, "password": "x"}, content_type="application/json")
+    assert wrong.status_code == 422 and "errors" in wrong.json()
 
 
 def test_pages_and_api_agree(api, veteran_client, set_flags):
     set_flags(curated=True, recent=False)
-    draft_id = api("oh.only").post(f"{API}/message_drafts", DRAFT, format="json").json()["data"]["id"]
+    draft_id = (
+        api("oh.only").post(f"{API}/message_drafts", DRAFT, format="json").json()["data"]["id"]
+    )
     client = veteran_client("oh.only")
     assert client.get(f"/my-health/secure-messages/drafts/{draft_id}/").status_code == 302
     page = client.get("/my-health/secure-messages/new-message/start-message/").content.decode()
@@ -202,6 +272,13 @@ def test_pages_and_api_agree(api, veteran_client, set_flags):
     from tests.conftest import choose_team
 
     choose_team(client, "668", 6238803)
-    client.post("/my-health/secure-messages/new-message/start-message/", {**{k: DRAFT[k] for k in ("category", "subject", "body")}, "subject": "From the page", "action": "send"})
+    client.post(
+        "/my-health/secure-messages/new-message/start-message/",
+        {
+            **{k: DRAFT[k] for k in ("category", "subject", "body")},
+            "subject": "From the page",
+            "action": "send",
+        },
+    )
     sent = api("oh.only").get(f"{API}/folders/-1/messages").json()["data"]
     assert any(m["attributes"]["subject"] == "From the page" for m in sent)

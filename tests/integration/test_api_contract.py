@@ -8,7 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
-RECORDED = json.loads((Path(__file__).parent.parent / "data" / "vets-api-allrecipients.json").read_text())
+RECORDED = json.loads(
+    (Path(__file__).parent.parent / "data" / "vets-api-allrecipients.json").read_text()
+)
 
 
 def shape(value):
