@@ -1,6 +1,5 @@
 """my_health/v1/messaging: each endpoint, both key inflections, owner checks, errors."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
@@ -250,13 +249,16 @@ def test_unauthenticated_is_401(demo_data, method, path):
 
 
 def test_token_authentication(api, client, user_named):
-    token = client.post(
-        f"{API}/token", {"username": "oh.only", "password": "demo-password-3"}
-    ).json()["token"]
+    credentials = {"username": "oh.only", "password": "demo-password-3"}
+    response = client.post(f"{API}/token", credentials, content_type="application/json")
+    assert response.status_code == 200, response.content
+    token = response.json()["token"]
     assert Token.objects.get(user=user_named("oh.only")).key == token
     response = APIClient().get(f"{API}/allrecipients", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
-    wrong = client.post(f"{API}/token", {**credentials, "password": "x"}, content_type="application/json")
+    wrong = client.post(
+        f"{API}/token", {**credentials, "password": "x"}, content_type="application/json"
+    )
     assert wrong.status_code == 422 and "errors" in wrong.json()
 
 
