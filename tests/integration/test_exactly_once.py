@@ -86,3 +86,24 @@ def test_runs_on_the_configured_database():
     # Printed so a CI log shows which engine raced.
     print("exactly-once race ran on", connection.vendor)
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+def test_same_idempotency_key_through_the_api_from_many_threads(demo_data, user_named):
+    from rest_framework.test import APIClient
+
+    veteran = user_named("oh.only")
+    body = {"recipient_id": 6238802, "category": "OTHER", "subject": "API race", "body": "Once"}
+
+    def send():
+        client = APIClient()
+        client.force_authenticate(veteran)
+        response = client.post(
+            "/my_health/v1/messaging/messages", body, format="json", HTTP_IDEMPOTENCY_KEY="api-k"
+        )
+        assert response.status_code in (200, 201), response.content
+        return response.json()["data"]["id"], response.status_code
+
+    results = _race(send)
+    assert Message.objects.filter(veteran=veteran, subject="API race").count() == 1
+    assert len({message_id for message_id, _ in results}) == 1
+    assert sorted(code for _, code in results).count(201) == 1
