@@ -5,6 +5,8 @@ recipient), with the raw source record kept for traceability; nothing outside
 `messaging/recipients/` reads `source_record`.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
@@ -15,12 +17,68 @@ models.CharField.register_lookup(Length)
 SUBJECT_MAX_LENGTH = 50
 
 
+def sticky_bucket(flag_name: str, user_id: int) -> float:
+    """A veteran's fixed place in [0, 100) for one flag: the same on every device and visit,
+    so raising a percentage only adds veterans."""
+    digest = hashlib.sha256(f"{flag_name}:{user_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 / 100
+
+
 class Flag(AbstractUserFlag):
-    """Our waffle flag model (see ADR 0002): room for rollout fields without a swap later."""
+    """Our waffle flag model (see ADR 0002). Percentages are sticky per veteran (a hash of
+    account and flag) instead of waffle's per-browser cookie; "everyone off" (rollback)
+    wins over everything, whitelisted users and groups are in at every stage."""
 
     class Meta(AbstractUserFlag.Meta):
         verbose_name = "flag"
         verbose_name_plural = "flags"
+
+    def is_active(self, request, read_only: bool = False) -> bool | None:
+        if not self.pk or self.everyone is not None:
+            return super().is_active(request, read_only)
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        if self.is_active_for_user(user):
+            return True
+        return bool(self.percent) and sticky_bucket(self.name, user.pk) < float(self.percent)
+
+
+class FlagChange(models.Model):
+    """Every rollout change: who, when, from what state to what state, and why."""
+
+    flag = models.CharField(max_length=100, db_index=True)
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_state = models.JSONField()
+    to_state = models.JSONField()
+    reason = models.TextField(blank=True)
+    forced = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.flag}: {self.from_state.get('stage')} -> {self.to_state.get('stage')}"
+
+
+class MetricEvent(models.Model):
+    """One metric: no subject, body or name ever; the veteran only as an id for unique counts."""
+
+    name = models.CharField(max_length=40)
+    flow = models.CharField(max_length=10, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    page = models.CharField(max_length=60, blank=True)
+    veteran_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "at"], name="metric_name_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.flow} {self.status_code}"
 
 
 class Ehr(models.TextChoices):

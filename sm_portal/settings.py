@@ -164,6 +164,10 @@ WAFFLE_FLAG_DEFAULT = False
 WAFFLE_OVERRIDE = env.bool("WAFFLE_OVERRIDE", default=False) and not PRODUCTION
 WAFFLE_CREATE_MISSING_FLAGS = False
 
+# Metrics go to a DogStatsD agent over UDP when a host is set (and always to the database).
+DOGSTATSD_HOST = env.str("DOGSTATSD_HOST", default="")
+DOGSTATSD_PORT = env.int("DOGSTATSD_PORT", default=8125)
+
 # The flow's numbers (spec: both are settings).
 SM_RECENT_TEAMS_MONTHS = env.int("SM_RECENT_TEAMS_MONTHS", default=6)
 SM_RECENT_TEAMS_MAX = env.int("SM_RECENT_TEAMS_MAX", default=6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
@@ -16,7 +17,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import flow, services
+from messaging import flow, services, telemetry
 from messaging.attachments import rules_for
 from messaging.forms import DraftFieldsForm
 from messaging.models import Category, Flow, Message, Platform
@@ -43,9 +44,13 @@ FOLDER_ID = OpenApiParameter("folder_id", int, OpenApiParameter.PATH, enum=sorte
 
 @method_decorator(login_not_required, name="dispatch")
 class MessagingApiView(APIView):
-    """Every endpoint: DRF authentication (token or session) and the client's platform."""
+    """Every endpoint: DRF authentication (token or session) and the client's platform.
+    Writes are recorded as metrics (event, flow, platform, final status code)."""
+
+    metric_events: dict[str, str] = {}  # HTTP method -> telemetry event
 
     def initial(self, request, *args, **kwargs):
+        request.sm_started = time.perf_counter()
         super().initial(request, *args, **kwargs)
         platform = request.headers.get(PLATFORM_HEADER, Platform.WEB)
         if platform not in Platform.values:
@@ -56,6 +61,21 @@ class MessagingApiView(APIView):
                 code="SM_PLATFORM_INVALID",
             )
         request.sm_platform = platform
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        event = self.metric_events.get(request.method)
+        user = getattr(request, "user", None)
+        if event and user is not None and user.is_authenticated:
+            telemetry.record_request(
+                event,
+                flow=self.flow_name(request),
+                platform=getattr(request, "sm_platform", Platform.WEB),
+                status_code=response.status_code,
+                started=getattr(request, "sm_started", time.perf_counter()),
+                veteran_id=user.pk,
+            )
+        return response
 
     def flow_name(self, request) -> str:
         return Flow.CURATED if flow.flags_for(request).curated else Flow.LEGACY
@@ -112,6 +132,8 @@ class CategoriesView(MessagingApiView):
 
 
 class DraftsView(MessagingApiView):
+    metric_events = {"POST": telemetry.DRAFT_CREATED}
+
     @extend_schema(
         parameters=[PLATFORM], request=s.DraftRequest, responses={201: s.MessageResponse, **ERRORS}
     )
@@ -134,6 +156,8 @@ class DraftsView(MessagingApiView):
 
 
 class DraftDetailView(MessagingApiView):
+    metric_events = {"PUT": telemetry.DRAFT_UPDATED}
+
     @extend_schema(parameters=[PLATFORM], request=s.DraftRequest, responses={204: None, **ERRORS})
     def put(self, request, draft_id: int):
         """Update one of the veteran's drafts."""
@@ -154,6 +178,7 @@ class DraftDetailView(MessagingApiView):
 
 
 class MessagesView(MessagingApiView):
+    metric_events = {"POST": telemetry.MESSAGE_SENT}
     parser_classes = [KeyInflectionJSONParser, KeyInflectionMultiPartParser]
 
     @extend_schema(
@@ -211,6 +236,8 @@ class MessagesView(MessagingApiView):
 
 
 class MessageDetailView(MessagingApiView):
+    metric_events = {"DELETE": telemetry.DRAFT_DELETED}
+
     @extend_schema(parameters=[PLATFORM], responses={200: s.MessageResponse, **ERRORS})
     def get(self, request, message_id: int):
         """One sent or received message of the veteran's."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
-from messaging import flow, services
+from messaging import flow, services, telemetry
 from messaging.attachments import rules_for
 from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
@@ -316,11 +317,26 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
             k: request.POST.get(k, "")[:10000] for k in (*PENDING_FIELDS, "recipient")
         }
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
+    started = time.perf_counter()
     if action in ("save-draft", "autosave"):
-        return _save_draft(
+        event = telemetry.DRAFT_UPDATED if fr.state.draft_id else telemetry.DRAFT_CREATED
+        response = _save_draft(
             request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
         )
-    return _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name)
+    else:
+        event = telemetry.MESSAGE_SENT
+        response = _send(
+            request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name
+        )
+    telemetry.record_request(
+        event,
+        flow=flow_name,
+        platform=Platform.WEB,
+        status_code=response.status_code,
+        started=started,
+        veteran_id=request.user.pk,
+    )
+    return response
 
 
 def _sent(request):
@@ -442,11 +458,29 @@ def delete_draft(request):
     back = url_of(Page.START if fr.flags.curated else Page.LEGACY)
     if request.method == "POST":
         had_draft = fr.state.draft_id is not None
+        flow_name = Flow.CURATED if fr.flags.curated else Flow.LEGACY
+        started = time.perf_counter()
         if had_draft:
             try:
                 services.draft_delete(veteran=request.user, draft_id=fr.state.draft_id)
             except Message.DoesNotExist as exc:
+                telemetry.record_request(
+                    telemetry.DRAFT_DELETED,
+                    flow=flow_name,
+                    platform=Platform.WEB,
+                    status_code=404,
+                    started=started,
+                    veteran_id=request.user.pk,
+                )
                 raise Http404("No such draft") from exc
+            telemetry.record_request(
+                telemetry.DRAFT_DELETED,
+                flow=flow_name,
+                platform=Platform.WEB,
+                status_code=302,
+                started=started,
+                veteran_id=request.user.pk,
+            )
         flow.clear(request)
         messages.success(request, "Draft was successfully deleted.")
         return redirect(url_of("drafts" if had_draft else "inbox"))
