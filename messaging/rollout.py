@@ -157,8 +157,9 @@ def set_stage(name: str, stage: str, *, actor: str, reason: str = "", force: boo
         forced = False
 
     def apply(flag: Flag) -> None:
-        flag.everyone = False if stage == "off" else None
-        flag.percent = PERCENT.get(stage)
+        # E is "everyone" (waffle's percent field stops at 99.9); off is everyone-off.
+        flag.everyone = {"off": False, "E": True}.get(stage)
+        flag.percent = PERCENT[stage] if stage in PERCENT and stage != "E" else None
 
     return _change(name, actor=actor, reason=reason, forced=forced, apply=apply)
 
