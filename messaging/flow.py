@@ -49,6 +49,7 @@ FLOW_URL_NAMES = frozenset(
         "delete-draft",
         "draft-open",
         "contact-list",
+        "beacon",  # the script's page-view and click events keep the state too
     }
 )
 

@@ -255,3 +255,29 @@ class ContactListForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if not self.fields[name].disabled
         }
+
+
+class CsatForm(UswdsFormMixin, forms.Form):
+    score = forms.TypedChoiceField(
+        label="How satisfied are you with sending a message today?",
+        coerce=int,
+        choices=[
+            (5, "Very satisfied"),
+            (4, "Satisfied"),
+            (3, "Neither satisfied nor dissatisfied"),
+            (2, "Dissatisfied"),
+            (1, "Very dissatisfied"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select how satisfied you are",
+            "invalid_choice": "Select how satisfied you are",
+        },
+    )
+    comment = forms.CharField(
+        label="Tell us more (optional)",
+        help_text="Don’t include your name or any personal or health information.",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -302,3 +302,24 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CsatResponse(models.Model):
+    """The one-question satisfaction survey after "Message sent", with the flow used."""
+
+    score = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=500, blank=True)
+    flow = models.CharField(max_length=10, choices=Flow.choices)
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WEB)
+    veteran_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="csat_score_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow}: {self.score}"

@@ -19,6 +19,17 @@ DRAFT_UPDATED = "draft_updated"
 DRAFT_DELETED = "draft_deleted"
 MESSAGE_SENT = "message_sent"
 LATENCY = "latency"
+PAGE_VIEW = "page_view"
+INTERACTION = "interaction"
+# What the beacon script may report (rollout.md: "RUM clicks" and page views).
+INTERACTIONS = frozenset(
+    {
+        "care-system-changed",
+        "update-contact-list",
+        "cant-find-care-team",
+        "select-different-care-team",
+    }
+)
 WRITE_EVENTS = (DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)
 _TAG_SAFE = str.maketrans({c: "_" for c in ",|#:@\n "})
 

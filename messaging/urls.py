@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, contact_list, folders
+from .views import compose, contact_list, feedback, folders
 
 app_name = "messaging"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("new-message/care-team-help/", compose.care_team_help, name="care-team-help"),
     path("new-message/delete-draft/", compose.delete_draft, name="delete-draft"),
     path("contact-list/", contact_list.contact_list_page, name="contact-list"),
+    path("metrics/beacon/", feedback.beacon, name="beacon"),
+    path("feedback/", feedback.csat, name="csat"),
 ]

@@ -339,8 +339,10 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return response
 
 
-def _sent(request):
+def _sent(request, flow_name: str | None = None):
     flow.clear(request)
+    if flow_name:
+        request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
     messages.success(request, "Message sent", extra_tags="message-sent")
     return redirect(url_of(Page.INBOX))
 
@@ -426,7 +428,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
             log.exception("send failed")
             form.add_error(None, SOMETHING_WENT_WRONG)
         else:
-            return _sent(request)
+            return _sent(request, flow_name)
     # Nothing typed is lost: the page comes back filled, and the draft is saved when it can be.
     draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
     if recipient is not None and recipient.can_message and draft_form.is_valid():

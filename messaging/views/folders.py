@@ -4,6 +4,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from messaging.forms import CsatForm
 from messaging.models import Attachment, Message
 from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
 
@@ -20,7 +21,14 @@ def folder(request, folder: str):
     return render(
         request,
         "messaging/folder.html",
-        {"folder": folder, "folder_title": title, "page": page, "folders": FOLDERS},
+        {
+            "folder": folder,
+            "folder_title": title,
+            "page": page,
+            "folders": FOLDERS,
+            # After "Message sent": the one-question survey, once per message.
+            "csat_form": CsatForm() if request.session.get("sm_last_sent_flow") else None,
+        },
     )
 
 
