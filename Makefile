@@ -34,6 +34,7 @@ demo-data: migrate
 	$(PY) manage.py load_bundle $(BUNDLE)
 	$(PY) manage.py waffle_flag mhv_secure_messaging_curated_list_flow --everyone
 	$(PY) manage.py waffle_flag mhv_secure_messaging_recent_recipients --everyone
+	$(PY) manage.py simulate_traffic --veterans 30 --days 14
 
 run: install assets demo-data
 	@echo "Serving on http://$(HOST):$(PORT)/ — sign in as a demo veteran at /sign-in/demo/"
