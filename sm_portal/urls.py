@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from messaging.views import ops
+
 from . import views
 
 urlpatterns = [
@@ -17,6 +19,7 @@ urlpatterns = [
         login_not_required(RedirectView.as_view(pattern_name="sign-in", query_string=True)),
     ),
     path("admin/", admin.site.urls),
+    path("ops/rollout/", ops.rollout_dashboard, name="ops-rollout"),
     path("my-health/secure-messages/", include("messaging.urls")),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]

@@ -75,7 +75,7 @@ def demo_sign_in(request):
             )
         auth.login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
         if account.user.is_staff:
-            return HttpResponseRedirect(reverse("admin:index"))
+            return HttpResponseRedirect(reverse("ops-rollout"))
         return redirect("messaging:inbox")
     return render(request, "auth/demo_sign_in.html", {"accounts": accounts})
 
