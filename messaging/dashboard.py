@@ -228,8 +228,9 @@ def failed_sends(*, since: datetime) -> dict:
 
 
 def conversion_by_flow(*, since: datetime) -> list[dict]:
-    """Per flow: distinct veterans with a successful message_sent event (status below 400)
-    over distinct veterans with a page view of the interstitial (the start of /new-message/)."""
+    """Per flow: distinct veterans with a successful web message_sent event (status below
+    400) over distinct veterans with a page view of the interstitial (the start of
+    /new-message/). Web only: API clients never see the interstitial."""
     rows = list(
         MetricEvent.objects.filter(
             Q(name=telemetry.PAGE_VIEW, page="interstitial")
@@ -237,6 +238,7 @@ def conversion_by_flow(*, since: datetime) -> list[dict]:
             at__gte=since,
             veteran_id__isnull=False,
         )
+        .exclude(platform__in=[Platform.MOBILE, Platform.MY_VA_HEALTH])
         .values("flow")
         .annotate(
             reached=Count("veteran_id", distinct=True, filter=Q(name=telemetry.PAGE_VIEW)),
@@ -305,6 +307,22 @@ class Dashboard:
     conversion: list
     path: dict
     interactions: list
+    devices: list
+
+
+def device_breakdown(*, since: datetime) -> list[dict]:
+    """Successful sends and distinct senders by device class (from the user agent)."""
+    rows = list(
+        MetricEvent.objects.filter(name=telemetry.MESSAGE_SENT, status_code__lt=400, at__gte=since)
+        .exclude(device="")
+        .values("device")
+        .annotate(sends=Count("id"), senders=Count("veteran_id", distinct=True))
+        .order_by("device")
+    )
+    total = sum(r["sends"] for r in rows)
+    for row in rows:
+        row["pct"] = _pct(row["sends"], total)
+    return rows
 
 
 def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
@@ -324,4 +342,5 @@ def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
         conversion=conversion_by_flow(since=since),
         path=recent_path(since=since),
         interactions=interaction_counts(since=since),
+        devices=device_breakdown(since=since),
     )

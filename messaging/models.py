@@ -72,6 +72,9 @@ class MetricEvent(models.Model):
     value = models.FloatField(null=True, blank=True)
     page = models.CharField(max_length=60, blank=True)
     veteran_id = models.BigIntegerField(null=True, blank=True)
+    device = models.CharField(
+        max_length=10, blank=True
+    )  # "mobile" or "desktop", from the user agent
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

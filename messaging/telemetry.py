@@ -5,6 +5,7 @@ name ever goes into a metric."""
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 
@@ -34,6 +35,15 @@ WRITE_EVENTS = (DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)
 _TAG_SAFE = str.maketrans({c: "_" for c in ",|#:@\n "})
 
 _socket: socket.socket | None = None
+_MOBILE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod", re.IGNORECASE)
+
+
+def device_of(request) -> str:
+    """ "mobile" or "desktop" from the User-Agent (only this class is kept, never the agent)."""
+    agent = request.headers.get("User-Agent", "") if request is not None else ""
+    if not agent:
+        return ""
+    return "mobile" if _MOBILE_AGENT.search(agent) else "desktop"
 
 
 def statsd_line(name: str, value: float, kind: str, tags: dict[str, object]) -> str:
@@ -68,6 +78,7 @@ def record(
     value: float | None = None,
     page: str = "",
     veteran_id: int | None = None,
+    device: str = "",
 ) -> None:
     """Store one event and export it. Never raises."""
     try:
@@ -79,10 +90,17 @@ def record(
             value=value,
             page=page[:60],
             veteran_id=veteran_id,
+            device=device,
         )
     except Exception:  # noqa: BLE001 - a metric must not fail the request it describes
         log.warning("metric %s not stored", name, exc_info=True)
-    tags = {"flow": flow, "platform": platform, "status": status_code, "page": page}
+    tags = {
+        "flow": flow,
+        "platform": platform,
+        "status": status_code,
+        "page": page,
+        "device": device,
+    }
     if name == LATENCY:
         _send_statsd(statsd_line("request.latency", value or 0, "ms", tags))
     else:
@@ -90,11 +108,25 @@ def record(
 
 
 def record_request(
-    name: str, *, flow: str, platform: str, status_code: int, started: float, veteran_id: int | None
+    name: str,
+    *,
+    flow: str,
+    platform: str,
+    status_code: int,
+    started: float,
+    veteran_id: int | None,
+    device: str = "",
 ) -> None:
     """A draft or send request: the event with its status and, on the curated (new) flow,
     its latency. `started` is `time.perf_counter()` at the start of the request."""
-    record(name, flow=flow, platform=platform, status_code=status_code, veteran_id=veteran_id)
+    record(
+        name,
+        flow=flow,
+        platform=platform,
+        status_code=status_code,
+        veteran_id=veteran_id,
+        device=device,
+    )
     if flow == "curated":
         elapsed_ms = (time.perf_counter() - started) * 1000
         record(
@@ -104,4 +136,5 @@ def record_request(
             status_code=status_code,
             value=elapsed_ms,
             page=name,
+            device=device,
         )

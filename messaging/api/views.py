@@ -74,6 +74,7 @@ class MessagingApiView(APIView):
                 status_code=response.status_code,
                 started=getattr(request, "sm_started", time.perf_counter()),
                 veteran_id=user.pk,
+                device=telemetry.device_of(request),
             )
         return response
 

@@ -335,6 +335,7 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         status_code=response.status_code,
         started=started,
         veteran_id=request.user.pk,
+        device=telemetry.device_of(request),
     )
     return response
 
@@ -473,6 +474,7 @@ def delete_draft(request):
                     status_code=404,
                     started=started,
                     veteran_id=request.user.pk,
+                    device=telemetry.device_of(request),
                 )
                 raise Http404("No such draft") from exc
             telemetry.record_request(
@@ -482,6 +484,7 @@ def delete_draft(request):
                 status_code=302,
                 started=started,
                 veteran_id=request.user.pk,
+                device=telemetry.device_of(request),
             )
         flow.clear(request)
         messages.success(request, "Draft was successfully deleted.")

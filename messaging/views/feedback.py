@@ -70,6 +70,7 @@ def beacon(request):
         platform=Platform.WEB,
         page=match.url_name if event == "page-view" else event,
         veteran_id=request.user.pk,
+        device=telemetry.device_of(request),
     )
     return HttpResponse(status=204)
 

@@ -86,3 +86,25 @@ def test_api_writes_are_tagged_with_the_client_platform(demo_data, user_named, s
         ("message_sent", "curated", "my_va_health", 201),
         ("draft_deleted", "curated", "mobile", 404),
     ]
+
+
+def test_device_class_from_user_agent_and_dashboard_breakdown(
+    veteran_client, set_flags, client, user_named
+):
+    set_flags(curated=True, recent=False)
+    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
+    desk = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+    vet = veteran_client("vista.single")
+    choose_team(vet, "589", 4399504)
+    vet.post(START, {**FILLED, "action": "send"}, HTTP_USER_AGENT=phone)
+    choose_team(vet, "589", 4399504)
+    vet.post(START, {**FILLED, "subject": "two", "action": "send"}, HTTP_USER_AGENT=desk)
+    devices = list(MetricEvent.objects.filter(name="message_sent").values_list("device", flat=True))
+    assert devices == ["mobile", "desktop"]
+    client.force_login(user_named("qa.lead"))
+    html = client.get("/ops/rollout/").content.decode()
+    table = html[html.index('id="devices"') :]
+    assert '<th scope="row">Mobile</th><td>1</td><td>50.0 %</td><td>1</td>' in table
+    assert '<th scope="row">Desktop</th><td>1</td><td>50.0 %</td><td>1</td>' in table
+    # Only the device class is kept, never the agent string.
+    assert "iPhone" not in str(list(MetricEvent.objects.values()))
