@@ -14,10 +14,11 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Avg, Count
 from django.utils import timezone
 
 from .flags import ALL_FLAGS
-from .models import Flag, FlagChange, MetricEvent
+from .models import CsatResponse, Flag, FlagChange, Flow, Message, MetricEvent
 from .telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
@@ -111,6 +112,74 @@ def error_rate_criterion(*, since, until=None) -> Criterion:
     )
 
 
+MIN_CSAT = 5  # responses per flow
+CSAT_MARGIN = 0.5  # the new flow may score at most this much below the base flow
+MIN_COVERAGE = 0.99
+
+
+def collection_criterion(*, since, until=None) -> Criterion:
+    """Every message sent on the new flow produced its metric: successful message_sent
+    events over messages stored as sent on the curated flow."""
+    messages = Message.objects.filter(
+        state=Message.State.SENT, flow=Flow.CURATED, sent_at__gte=since
+    )
+    events = MetricEvent.objects.filter(
+        name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400, at__gte=since
+    )
+    if until:
+        messages, events = messages.filter(sent_at__lt=until), events.filter(at__lt=until)
+    stored, recorded = messages.count(), events.count()
+    if not stored:
+        return Criterion("collection", False, "no message sent on the new flow yet")
+    coverage = recorded / stored
+    return Criterion(
+        "collection",
+        coverage >= MIN_COVERAGE,
+        f"{recorded} send metrics for {stored} sent messages ({coverage:.1%}; needs {MIN_COVERAGE:.0%})",
+    )
+
+
+def csat_criterion(*, since, until=None) -> Criterion:
+    """Satisfaction: the new flow's average may be at most CSAT_MARGIN below the base's."""
+    rows = CsatResponse.objects.filter(at__gte=since)
+    if until:
+        rows = rows.filter(at__lt=until)
+    stats = {r["flow"]: r for r in rows.values("flow").annotate(n=Count("pk"), avg=Avg("score"))}
+    new, base = stats.get(Flow.CURATED), stats.get(Flow.LEGACY)
+    if not new or not base or new["n"] < MIN_CSAT or base["n"] < MIN_CSAT:
+        counts = (
+            f"{new['n'] if new else 0} new-flow and {base['n'] if base else 0} base-flow responses"
+        )
+        return Criterion("CSAT", False, f"not enough data: {counts} (need {MIN_CSAT} each)")
+    passed = new["avg"] >= base["avg"] - CSAT_MARGIN
+    return Criterion(
+        "CSAT",
+        passed,
+        f"new {new['avg']:.2f} ({new['n']}) vs base {base['avg']:.2f} ({base['n']}); may be at most {CSAT_MARGIN} lower",
+    )
+
+
+def platforms_criterion(*, since, until=None) -> Criterion:
+    """Messages are submitted on the new flow from every platform that submits on the base flow."""
+    sent = Message.objects.filter(state=Message.State.SENT, sent_at__gte=since)
+    if until:
+        sent = sent.filter(sent_at__lt=until)
+    by_flow = {}
+    for flow_name, platform in sent.values_list("flow", "platform").distinct():
+        by_flow.setdefault(flow_name, set()).add(platform)
+    missing = sorted(by_flow.get(Flow.LEGACY, set()) - by_flow.get(Flow.CURATED, set()))
+    seen = ", ".join(sorted(by_flow.get(Flow.CURATED, set()))) or "none"
+    if missing:
+        return Criterion(
+            "messages per platform",
+            False,
+            f"no new-flow messages from {', '.join(missing)} (new flow: {seen})",
+        )
+    return Criterion(
+        "messages per platform", bool(by_flow.get(Flow.CURATED)), f"new-flow messages from: {seen}"
+    )
+
+
 def stage_started(name: str):
     change = FlagChange.objects.filter(flag=name).first()
     return change.at if change else timezone.now() - timedelta(days=30)
@@ -121,7 +190,13 @@ def criteria(name: str) -> list[Criterion]:
     flag = _flag(name)
     if state_of(flag)["stage"] == "off":
         return []
-    return [error_rate_criterion(since=stage_started(name))]
+    since = stage_started(name)
+    return [
+        collection_criterion(since=since),
+        error_rate_criterion(since=since),
+        csat_criterion(since=since),
+        platforms_criterion(since=since),
+    ]
 
 
 @transaction.atomic

@@ -388,7 +388,7 @@ def test_set_stage_and_roll_back(staff):
         URL, {"flag": CURATED_LIST_FLOW, "action": "set-stage", "stage": "B", "confirm": CONFIRM}
     )
     assert refused.status_code == 409
-    assert "refused: error rate: not enough data" in refused.content.decode()
+    assert "refused: collection: no message sent on the new flow yet" in refused.content.decode()
     assert FlagChange.objects.filter(flag=CURATED_LIST_FLOW).first().pk == change.pk
 
     # The rollback needs the checkbox too.

@@ -92,9 +92,11 @@ def test_advance_refused_when_error_rate_worse_allowed_with_force_and_recorded()
     rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
     _events("curated", 80, 20)
     _events("legacy", 98, 2)
-    [criterion] = rollout.criteria(CURATED_LIST_FLOW)
+    criterion = _criterion("error rate")
     assert not criterion.passed and "z =" in criterion.detail
-    with pytest.raises(rollout.RolloutError, match="refused: error rate"):
+    with pytest.raises(
+        rollout.RolloutError, match="error rate: new 20.0% of 100 vs base 2.0% of 100"
+    ):
         rollout.advance(CURATED_LIST_FLOW, actor="lead")
     with pytest.raises(rollout.RolloutError, match="needs --reason"):
         rollout.advance(CURATED_LIST_FLOW, actor="lead", force=True)
@@ -107,20 +109,81 @@ def test_advance_refused_when_error_rate_worse_allowed_with_force_and_recorded()
     assert (change.from_state["stage"], change.to_state["stage"]) == ("whitelist", "A")
 
 
-def test_advance_allowed_when_error_rates_alike():
+def _criterion(name):
+    return next(c for c in rollout.criteria(CURATED_LIST_FLOW) if c.name == name)
+
+
+def _sent_messages(flow, platform, count):
+    from messaging.models import CareTeam, Message
+
+    veteran = get_user_model().objects.get(username="vista.single")
+    team = CareTeam.objects.get(upstream_id=4399504)
+    from django.utils import timezone
+
+    Message.objects.bulk_create(
+        Message(
+            veteran=veteran,
+            care_team=team,
+            category="OTHER",
+            subject="s",
+            body="b",
+            state="sent",
+            sent_at=timezone.now(),
+            flow=flow,
+            platform=platform,
+        )
+        for _ in range(count)
+    )
+
+
+def _csat(flow, scores):
+    from messaging.models import CsatResponse
+
+    CsatResponse.objects.bulk_create(CsatResponse(flow=flow, score=s) for s in scores)
+
+
+def test_advance_allowed_when_every_criterion_passes(demo_data):
     get_user_model().objects.create_user("qa", password="x")
     rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
     _events("curated", 95, 5)
     _events("legacy", 95, 5)
-    assert rollout.criteria(CURATED_LIST_FLOW)[0].passed
+    _sent_messages("curated", "web", 95)  # every curated send has its metric
+    _sent_messages("legacy", "web", 10)
+    _csat("curated", [4, 5, 4, 4, 5])
+    _csat("legacy", [4, 4, 4, 5, 4])
+    assert all(c.passed for c in rollout.criteria(CURATED_LIST_FLOW)), rollout.criteria(
+        CURATED_LIST_FLOW
+    )
     assert rollout.advance(CURATED_LIST_FLOW, actor="lead")["stage"] == "A"
+
+
+def test_collection_csat_and_platform_criteria_fail_as_described(demo_data):
+    get_user_model().objects.create_user("qa", password="x")
+    rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
+    _events("curated", 50, 0)
+    _sent_messages("curated", "web", 60)  # 10 sends without a metric
+    _sent_messages("legacy", "mobile", 3)
+    _csat("curated", [1, 2, 1, 2, 1])
+    _csat("legacy", [5, 4, 5, 4, 5])
+    assert (
+        not _criterion("collection").passed
+        and "50 send metrics for 60 sent messages" in _criterion("collection").detail
+    )
+    assert (
+        not _criterion("CSAT").passed
+        and "new 1.40 (5) vs base 4.60 (5)" in _criterion("CSAT").detail
+    )
+    assert (
+        not _criterion("messages per platform").passed
+        and "no new-flow messages from mobile" in _criterion("messages per platform").detail
+    )
 
 
 def test_not_enough_data_fails_the_criterion():
     get_user_model().objects.create_user("qa", password="x")
     rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
-    [criterion] = rollout.criteria(CURATED_LIST_FLOW)
-    assert not criterion.passed and "not enough data" in criterion.detail
+    assert all(not c.passed for c in rollout.criteria(CURATED_LIST_FLOW))
+    assert "not enough data" in _criterion("error rate").detail
 
 
 def test_rollout_command_prints_whole_state_and_history(capsys):
