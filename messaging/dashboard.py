@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from . import rollout, telemetry
 from .flags import ALL_FLAGS
-from .models import CsatResponse, Message, MessageState, MetricEvent, Platform, VeteranProfile
+from .models import (
+    CsatResponse,
+    Message,
+    MessageState,
+    MetricEvent,
+    Platform,
+    StageReport,
+    VeteranProfile,
+)
 
 # The time window picker: value -> (label, length).
 WINDOWS = {
@@ -308,6 +316,7 @@ class Dashboard:
     path: dict
     interactions: list
     devices: list
+    stage_reports: list
 
 
 def device_breakdown(*, since: datetime) -> list[dict]:
@@ -323,6 +332,43 @@ def device_breakdown(*, since: datetime) -> list[dict]:
     for row in rows:
         row["pct"] = _pct(row["sends"], total)
     return rows
+
+
+def stage_reports() -> list[dict]:
+    """Per flag, a report per stage it has been in (newest first): the measured part (dates,
+    percentage, unique veterans on the new flow, criteria figures, errors by status code)
+    and what staff wrote. A few queries per stage: stages are few, events are many."""
+    written = {(r.flag, r.stage): r for r in StageReport.objects.all()}
+    flags = []
+    for name in ALL_FLAGS:
+        reports = []
+        for period in reversed(rollout.stage_periods(name)):
+            if period["stage"] == "off":
+                continue
+            start, end = period["start"], period["end"]
+            events = MetricEvent.objects.filter(at__gte=start)
+            if end:
+                events = events.filter(at__lt=end)
+            reports.append(
+                {
+                    **period,
+                    "veterans": events.filter(flow="curated")
+                    .exclude(veteran_id=None)
+                    .values("veteran_id")
+                    .distinct()
+                    .count(),
+                    "criteria": rollout.stage_criteria(since=start, until=end),
+                    "errors": list(
+                        events.filter(name__in=telemetry.WRITE_EVENTS, status_code__gte=400)
+                        .values("status_code")
+                        .annotate(n=Count("id"))
+                        .order_by("status_code")
+                    ),
+                    "written": written.get((name, period["stage"])),
+                }
+            )
+        flags.append({"flag": name, "reports": reports})
+    return flags
 
 
 def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
@@ -343,4 +389,5 @@ def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
         path=recent_path(since=since),
         interactions=interaction_counts(since=since),
         devices=device_breakdown(since=since),
+        stage_reports=stage_reports(),
     )

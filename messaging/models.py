@@ -62,6 +62,27 @@ class FlagChange(models.Model):
         return f"{self.flag}: {self.from_state.get('stage')} -> {self.to_state.get('stage')}"
 
 
+class StageReport(models.Model):
+    """What staff write about one stage of a flag's rollout (the rest is measured)."""
+
+    flag = models.CharField(max_length=100)
+    stage = models.CharField(max_length=10)
+    planned_start = models.DateField(null=True, blank=True)
+    planned_end = models.DateField(null=True, blank=True)
+    downstream_impact = models.TextField(blank=True)
+    changes_needed = models.TextField(blank=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "stage"], name="stagereport_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag} {self.stage}"
+
+
 class MetricEvent(models.Model):
     """One metric: no subject, body or name ever; the veteran only as an id for unique counts."""
 

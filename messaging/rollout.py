@@ -18,7 +18,7 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from .flags import ALL_FLAGS
-from .models import CsatResponse, Flag, FlagChange, Flow, Message, MetricEvent
+from .models import CsatResponse, Flag, FlagChange, Flow, Message, MetricEvent, StageReport
 from .telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
@@ -190,13 +190,7 @@ def criteria(name: str) -> list[Criterion]:
     flag = _flag(name)
     if state_of(flag)["stage"] == "off":
         return []
-    since = stage_started(name)
-    return [
-        collection_criterion(since=since),
-        error_rate_criterion(since=since),
-        csat_criterion(since=since),
-        platforms_criterion(since=since),
-    ]
+    return stage_criteria(since=stage_started(name), until=None)
 
 
 @transaction.atomic
@@ -272,3 +266,41 @@ def whitelist(name: str, who: str, *, add: bool, actor: str) -> dict:
 
 def history(name: str, limit: int = 20):
     return list(FlagChange.objects.filter(flag=name)[:limit])
+
+
+def stage_report_save(name: str, stage: str, *, actor: str, **fields) -> StageReport:
+    """Staff's part of a stage report: planned dates and what they learned."""
+    _flag(name)
+    report, _ = StageReport.objects.update_or_create(
+        flag=name, stage=stage_name(stage), defaults={**fields, "updated_by": actor}
+    )
+    return report
+
+
+def stage_periods(name: str) -> list[dict]:
+    """Each stage the flag has been in, oldest first: when it began and ended (None: now)."""
+    changes = list(FlagChange.objects.filter(flag=name).order_by("at", "pk"))
+    periods = []
+    for index, change in enumerate(changes):
+        stage = change.to_state.get("stage")
+        if change.from_state.get("stage") == stage:
+            continue  # e.g. a whitelist edit within the stage
+        end = next((c.at for c in changes[index + 1 :] if c.to_state.get("stage") != stage), None)
+        periods.append(
+            {
+                "stage": stage,
+                "start": change.at,
+                "end": end,
+                "percent": change.to_state.get("percent"),
+            }
+        )
+    return periods
+
+
+def stage_criteria(*, since, until) -> list[Criterion]:
+    return [
+        collection_criterion(since=since, until=until),
+        error_rate_criterion(since=since, until=until),
+        csat_criterion(since=since, until=until),
+        platforms_criterion(since=since, until=until),
+    ]

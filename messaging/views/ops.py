@@ -33,6 +33,41 @@ class FlagChangeForm(forms.Form):
         return data
 
 
+class StageReportForm(forms.Form):
+    """Staff's part of a stage report."""
+
+    flag = forms.ChoiceField(choices=[(f, f) for f in ALL_FLAGS])
+    stage = forms.ChoiceField(choices=[(s, s) for s in rollout.STAGES if s != "off"])
+    planned_start = forms.DateField(required=False)
+    planned_end = forms.DateField(required=False)
+    downstream_impact = forms.CharField(required=False, max_length=4000)
+    changes_needed = forms.CharField(required=False, max_length=4000)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", "The planned end must not be before the planned start.")
+        return data
+
+
+@require_http_methods(["POST"])
+def stage_report(request):
+    """Save what staff write about a stage (planned dates, downstream impact, changes)."""
+    _staff_only(request)
+    form = StageReportForm(request.POST)
+    if not form.is_valid():
+        errors = [
+            f"{field}: {e}" for field, field_errors in form.errors.items() for e in field_errors
+        ]
+        return _render(request, errors=errors, status=422)
+    data = form.cleaned_data
+    flag, stage = data.pop("flag"), data.pop("stage")
+    rollout.stage_report_save(flag, stage, actor=request.user.username, **data)
+    messages.success(request, f"Stage report for {flag} {stage} saved.")
+    return redirect(f"{reverse('ops-rollout')}#stage-reports")
+
+
 def _staff_only(request) -> None:
     if not request.user.is_staff:
         raise PermissionDenied
@@ -70,6 +105,10 @@ def rollout_dashboard(request):
         else:
             errors = [e for field_errors in form.errors.values() for e in field_errors]
             status = 422
+    return _render(request, errors=errors, status=status, failed_flag=failed_flag)
+
+
+def _render(request, *, errors: list[str], status: int, failed_flag: str | None = None):
     window = dashboard.window_choice(value=request.GET.get("window"))
     data = dashboard.build(window=window)
     return render(

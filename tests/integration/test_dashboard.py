@@ -421,3 +421,74 @@ def test_forms_are_csrf_protected(demo_data, user_named):
     )
     assert response.status_code == 403
     assert not FlagChange.objects.filter(actor="qa.lead").exists()
+
+
+def test_stage_reports_measured_and_written(client, demo_data, user_named):
+    from messaging import rollout as rollout_module
+    from messaging.flags import CURATED_LIST_FLOW
+    from messaging.models import MetricEvent as Event
+
+    rollout_module.whitelist(CURATED_LIST_FLOW, "vista.single", add=True, actor="lead")
+    vet = user_named("vista.single")
+    Event.objects.bulk_create(
+        [
+            Event(
+                name="message_sent",
+                flow="curated",
+                platform="web",
+                status_code=302,
+                veteran_id=vet.pk,
+            ),
+            Event(
+                name="message_sent",
+                flow="curated",
+                platform="web",
+                status_code=500,
+                veteran_id=vet.pk,
+            ),
+            Event(
+                name="draft_created",
+                flow="curated",
+                platform="web",
+                status_code=422,
+                veteran_id=vet.pk,
+            ),
+        ]
+    )
+    client.force_login(user_named("qa.lead"))
+    response = client.post(
+        "/ops/rollout/stage-report/",
+        {
+            "flag": CURATED_LIST_FLOW,
+            "stage": "whitelist",
+            "planned_start": "2026-11-01",
+            "planned_end": "2026-11-14",
+            "downstream_impact": "None seen",
+            "changes_needed": "Clarify OH info text",
+        },
+    )
+    assert response.status_code == 302
+    html = client.get("/ops/rollout/").content.decode()
+    report = html[html.index('id="stage-reports"') : html.index('id="questions"')]
+    assert "Stage whitelist" in report and "2026-11-01 to 2026-11-14" in report
+    assert "<dt>Unique veterans on the new flow</dt><dd>1</dd>" in report
+    assert "<dt>Errors logged</dt><dd>422: 1, 500: 1</dd>" in report
+    assert "None seen" in report and "Clarify OH info text" in report
+    assert "FAIL collection" in report or "PASS collection" in report
+    bad = client.post(
+        "/ops/rollout/stage-report/",
+        {
+            "flag": CURATED_LIST_FLOW,
+            "stage": "whitelist",
+            "planned_start": "2026-11-14",
+            "planned_end": "2026-11-01",
+        },
+    )
+    assert bad.status_code == 422
+    client.force_login(user_named("hybrid"))
+    assert (
+        client.post(
+            "/ops/rollout/stage-report/", {"flag": CURATED_LIST_FLOW, "stage": "A"}
+        ).status_code
+        == 403
+    )
