@@ -17,7 +17,15 @@ class FlagChangeForm(forms.Form):
     """Set a flag's stage, or roll it back (action "rollback": off for everyone)."""
 
     flag = forms.ChoiceField(choices=[(f, f) for f in ALL_FLAGS])
-    action = forms.ChoiceField(choices=[("set-stage", "Set stage"), ("rollback", "Roll back")])
+    action = forms.ChoiceField(
+        choices=[
+            ("set-stage", "Set stage"),
+            ("rollback", "Roll back"),
+            ("whitelist-add", "Add to whitelist"),
+            ("whitelist-remove", "Remove from whitelist"),
+        ]
+    )
+    who = forms.CharField(max_length=150, required=False)
     stage = forms.ChoiceField(choices=[(s, s) for s in rollout.STAGES], required=False)
     reason = forms.CharField(max_length=500, required=False)
     force = forms.BooleanField(required=False)
@@ -30,6 +38,8 @@ class FlagChangeForm(forms.Form):
         data = super().clean()
         if data.get("action") == "set-stage" and not data.get("stage"):
             self.add_error("stage", "Choose a stage.")
+        if str(data.get("action", "")).startswith("whitelist-") and not data.get("who", "").strip():
+            self.add_error("who", "Enter a username or a group name.")
         return data
 
 
@@ -88,6 +98,13 @@ def rollout_dashboard(request):
             try:
                 if data["action"] == "rollback":
                     after = rollout.rollback(data["flag"], actor=actor, reason=data["reason"])
+                elif data["action"].startswith("whitelist-"):
+                    after = rollout.whitelist(
+                        data["flag"],
+                        data["who"].strip(),
+                        add=data["action"] == "whitelist-add",
+                        actor=actor,
+                    )
                 else:
                     after = rollout.set_stage(
                         data["flag"],

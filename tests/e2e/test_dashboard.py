@@ -11,6 +11,12 @@ from .conftest import assert_accessible
 def test_dashboard_with_data_is_accessible(page, live_server, demo_data, set_flags, tmp_path):
     set_flags(curated=True, recent=True)
     call_command("simulate_traffic", veterans=12, days=7, seed=5)
+    from messaging import rollout
+
+    rollout.whitelist("mhv_secure_messaging_curated_list_flow", "hybrid", add=True, actor="qa.lead")
+    rollout.set_stage(
+        "mhv_secure_messaging_curated_list_flow", "A", actor="qa.lead", force=True, reason="pilot"
+    )
     page.goto(f"{live_server.url}/sign-in/demo/")
     page.get_by_role("button", name="Sign in as qa.lead").click()
     page.goto(f"{live_server.url}/ops/rollout/")

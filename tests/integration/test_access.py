@@ -75,3 +75,32 @@ def test_static_files_are_public(client, settings):
     from django.contrib.staticfiles import finders
 
     assert finders.find("sm.css"), "run `make assets` (npm run build) first"
+
+
+def test_production_profile_refuses_demo_sign_in_and_flag_overrides():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_PROFILE": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "example.org",
+        "DEMO_SIGN_IN": "true",
+        "WAFFLE_OVERRIDE": "true",
+        "DEBUG": "true",
+    }
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DEMO_SIGN_IN, s.WAFFLE_OVERRIDE, s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "sm_portal.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(out) == [False, False, False, True, 31536000]

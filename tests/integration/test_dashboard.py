@@ -492,3 +492,30 @@ def test_stage_reports_measured_and_written(client, demo_data, user_named):
         ).status_code
         == 403
     )
+
+
+def test_whitelist_from_the_dashboard(client, demo_data, user_named):
+    from messaging.flags import CURATED_LIST_FLOW
+    from messaging.models import Flag
+
+    client.force_login(user_named("qa.lead"))
+    data = {"flag": CURATED_LIST_FLOW, "action": "whitelist-add", "who": "hybrid", "confirm": "on"}
+    assert client.post("/ops/rollout/", data).status_code == 302
+    assert list(
+        Flag.objects.get(name=CURATED_LIST_FLOW).users.values_list("username", flat=True)
+    ) == ["hybrid"]
+    assert client.post("/ops/rollout/", {**data, "who": "nobody-here"}).status_code == 409
+    assert client.post("/ops/rollout/", {**data, "confirm": ""}).status_code == 422
+    assert client.post("/ops/rollout/", {**data, "action": "whitelist-remove"}).status_code == 302
+    assert not Flag.objects.get(name=CURATED_LIST_FLOW).users.exists()
+
+
+def test_no_url_or_cookie_switches_a_flag(client, demo_data, user_named, set_flags, settings):
+    settings.WAFFLE_OVERRIDE = False  # as the production profile forces
+    set_flags(curated=False, recent=False)
+    client.force_login(user_named("vista.single"))
+    client.cookies["dwft_mhv_secure_messaging_curated_list_flow"] = "True"
+    page = client.get(
+        "/my-health/secure-messages/new-message/?mhv_secure_messaging_curated_list_flow=1&dwft_mhv_secure_messaging_curated_list_flow=1"
+    ).content.decode()
+    assert 'class="sm-action-link"' not in page  # still the legacy interstitial
