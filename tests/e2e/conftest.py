@@ -34,6 +34,25 @@ def _mark_e2e(request):
     request.node.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Every page the suite visits works under the Content-Security-Policy: a violation
+    (an inline script or style, a foreign source) fails the test."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert not violations, violations
+
+
 _axe = Axe()
 
 

@@ -104,3 +104,9 @@ def test_production_profile_refuses_demo_sign_in_and_flag_overrides():
         check=True,
     ).stdout
     assert json.loads(out) == [False, False, False, True, 31536000]
+
+
+def test_content_security_policy_header(client, db):
+    policy = client.get("/sign-in/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
