@@ -215,3 +215,14 @@ def folder_search(*, veteran, folder_id: int, from_date=None, to_date=None) -> Q
     if to_date:
         messages = messages.filter(**{f"{date_field}__lte": to_date})
     return messages
+
+
+def care_team_search(*, recipients: RecipientSet, query: str, station_number: str | None = None):
+    """The teams the veteran may message (optionally in one care system), ranked by the
+    finder for a plain-language query, each with the words that matched."""
+    from .recipients.finder import find
+
+    teams = recipients.messageable
+    if station_number:
+        teams = tuple(t for t in teams if t.care_system.station_number == station_number)
+    return find(list(teams), query)

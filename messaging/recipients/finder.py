@@ -1,0 +1,124 @@
+"""The care-team finder: ranks the teams a veteran may message for a plain-language query.
+
+Veterans know their care by type of care, provider and place, not by pool names. Each team
+gets a description built from its display name, the everyday words for the types of care
+its name contains (`vocabulary.json`, reviewable data), the abbreviations and facility codes
+in the name spelled out, its provider and its care system. A query's words are matched
+against it exactly, as whole phrases, by prefix, and with small typos (rapidfuzz).
+Deterministic and explainable: every result lists the words that matched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from .common import Recipient
+
+MAX_QUERY_LENGTH = 200
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(
+    "a an the my me i im i'm to for of and or about with need want get help please is are "
+    "in on at from can could would like question questions ask asking team teams vha va dr "
+    "doctor doctors clinic care".split()
+)
+# "care" is a stop word on its own but not inside phrases such as "primary care".
+
+
+@dataclass(frozen=True)
+class Match:
+    recipient: Recipient
+    score: float
+    matched: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    return json.loads((Path(__file__).with_name("vocabulary.json")).read_text())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("'", ""))
+
+
+@dataclass(frozen=True)
+class _Document:
+    name_words: frozenset[str]
+    terms: dict[str, str]  # a phrase or word -> why it belongs (care type, code, provider, place)
+
+
+@lru_cache(maxsize=20_000)
+def _document(display_name: str, system_name: str) -> _Document:
+    vocab = vocabulary()
+    lowered = display_name.lower()
+    name_words = frozenset(w for w in words(display_name) if not w.isdigit())
+    terms: dict[str, str] = {}
+    for care_type, phrases in vocab["care_types"].items():
+        if care_type.lower().replace("'", "") in lowered.replace("'", ""):
+            for phrase in phrases:
+                terms.setdefault(" ".join(words(phrase)), care_type)
+            terms.setdefault(" ".join(words(care_type)), care_type)
+    for code, meaning in vocab["abbreviations"].items():
+        if code in name_words:
+            terms.setdefault(" ".join(words(meaning)), code.upper())
+            for w in words(meaning):
+                terms.setdefault(w, code.upper())
+    for w in words(system_name):
+        terms.setdefault(w, system_name)
+    return _Document(name_words=name_words, terms=terms)
+
+
+def _query_words(query: str) -> list[str]:
+    return [w for w in words(query[:MAX_QUERY_LENGTH]) if w not in STOPWORDS]
+
+
+def _score(document: _Document, query: str, query_words: list[str]) -> tuple[float, list[str]]:
+    score, matched = 0.0, []
+    normalized = " ".join(words(query[:MAX_QUERY_LENGTH]))
+    # Whole phrases of the vocabulary that the query contains ("hearing aids", "eye exam").
+    for phrase, _why in document.terms.items():
+        if " " in phrase and f" {phrase} " in f" {normalized} ":
+            score += 4 + len(phrase.split())
+            matched.append(phrase)
+    for word in query_words:
+        if word in document.name_words:
+            score += 4
+            matched.append(word)
+        elif word in document.terms:
+            score += 3
+            matched.append(word)
+        elif len(word) >= 3 and any(n.startswith(word) for n in document.name_words):
+            score += 2
+            matched.append(word)
+        elif len(word) >= 4:
+            best = max(
+                (
+                    fuzz.ratio(word, candidate)
+                    for candidate in (*document.name_words, *document.terms)
+                    if " " not in candidate
+                ),
+                default=0,
+            )
+            if best >= 80:
+                score += 1.5
+                matched.append(word)
+    return score, matched
+
+
+def find(recipients: list[Recipient], query: str) -> list[Match]:
+    """All `recipients`, best match first; with no usable words, the alphabetical list."""
+    from messaging.selectors import team_sort_key
+
+    query_words = _query_words(query or "")
+    ranked = []
+    for recipient in recipients:
+        document = _document(recipient.display_name, recipient.care_system.name)
+        score, matched = _score(document, query or "", query_words) if query_words else (0.0, [])
+        ranked.append(Match(recipient, score, tuple(dict.fromkeys(matched))))
+    ranked.sort(key=lambda m: (-m.score, team_sort_key(m.recipient)))
+    return ranked
