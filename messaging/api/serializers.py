@@ -144,6 +144,26 @@ class RecipientsResponse(serializers.Serializer):
     meta = RecipientsMeta()
 
 
+class SearchAttributes(RecipientAttributes):
+    matched_words = serializers.ListField(child=serializers.CharField())
+
+
+class SearchResource(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    attributes = SearchAttributes()
+
+
+class SearchMeta(serializers.Serializer):
+    query = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField()
+
+
+class RecipientsSearchResponse(serializers.Serializer):
+    data = SearchResource(many=True)
+    meta = SearchMeta()
+
+
 class AttachmentInfo(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()

@@ -22,6 +22,9 @@ app_name = "api"
 
 urlpatterns = [
     path("allrecipients", views.AllRecipientsView.as_view(), name="allrecipients"),
+    path(
+        "allrecipients/search", views.AllRecipientsSearchView.as_view(), name="allrecipients-search"
+    ),
     path("messages/categories", views.CategoriesView.as_view(), name="categories"),
     path("message_drafts", views.DraftsView.as_view(), name="drafts"),
     path("message_drafts/<sint:draft_id>", views.DraftDetailView.as_view(), name="draft"),

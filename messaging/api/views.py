@@ -22,7 +22,14 @@ from messaging.attachments import rules_for
 from messaging.forms import DraftFieldsForm
 from messaging.models import Category, Flow, Message, Platform
 from messaging.recipients import recipients_for
-from messaging.selectors import FOLDER_IDS, folder_search, folders_with_counts, message_for
+from messaging.recipients.finder import MAX_QUERY_LENGTH
+from messaging.selectors import (
+    FOLDER_IDS,
+    care_team_search,
+    folder_search,
+    folders_with_counts,
+    message_for,
+)
 
 from . import serializers as s
 from .errors import ApiError, validation_errors
@@ -113,6 +120,49 @@ class AllRecipientsView(MessagingApiView):
     def get(self, request):
         """The veteran's recipients (VistA triage teams and Oracle Health pools alike)."""
         return Response(s.recipients_document(recipients_for(request.user)))
+
+
+class SearchQuery(s.serializers.Serializer):
+    query = s.serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_QUERY_LENGTH, default=""
+    )
+    station_number = s.serializers.CharField(
+        required=False, allow_blank=True, max_length=16, default=""
+    )
+
+
+class AllRecipientsSearchView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM, SearchQuery],
+        responses={200: s.RecipientsSearchResponse, 401: s.ErrorResponse, 422: s.ErrorResponse},
+    )
+    def get(self, request):
+        """The recipients the veteran may message, ranked for a plain-language query
+        (type of care, provider, place, abbreviations, small typos), with the words that matched."""
+        shape = SearchQuery(data=request.query_params)
+        shape.is_valid(raise_exception=True)
+        recipients = recipients_for(request.user)
+        ranked = care_team_search(
+            recipients=recipients,
+            query=shape.validated_data["query"],
+            station_number=shape.validated_data["station_number"] or None,
+        )
+        return Response(
+            {
+                "data": [
+                    {
+                        "id": str(m.recipient.id),
+                        "type": "all_triage_teams",
+                        "attributes": {
+                            **s.recipient_attributes(m.recipient),
+                            "matched_words": list(m.matched),
+                        },
+                    }
+                    for m in ranked
+                ],
+                "meta": {"query": shape.validated_data["query"], "count": len(ranked)},
+            }
+        )
 
 
 class CategoriesView(MessagingApiView):

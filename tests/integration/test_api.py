@@ -284,3 +284,26 @@ def test_pages_and_api_agree(api, veteran_client, set_flags):
     )
     sent = api("oh.only").get(f"{API}/folders/-1/messages").json()["data"]
     assert any(m["attributes"]["subject"] == "From the page" for m in sent)
+
+
+@pytest.mark.parametrize("camel", [False, True])
+def test_allrecipients_search_ranks_and_explains(api, camel):
+    response = api("oh.only", camel).get(
+        f"{API}/allrecipients/search", {"query": "hearing", "station_number": "668"}
+    )
+    assert response.status_code == 200
+    first = response.json()["data"][0]["attributes"]
+    assert first["suggestedNameDisplay" if camel else "suggested_name_display"].startswith(
+        "VHA SPO Audiology"
+    )
+    assert first["matchedWords" if camel else "matched_words"] == ["hearing"]
+
+
+def test_allrecipients_search_bad_input(api):
+    assert api().get(f"{API}/allrecipients/search", {"query": "x" * 10_000}).status_code == 422
+    markup = api().get(f"{API}/allrecipients/search", {"query": "<script>alert(1)</script>"})
+    assert (
+        markup.status_code == 200 and markup.json()["meta"]["query"] == "<script>alert(1)</script>"
+    )
+    assert markup["Content-Type"] == "application/json"
+    assert api().get(f"{API}/allrecipients/search", {"station_number": "000"}).json()["data"] == []
