@@ -50,6 +50,7 @@ FLOW_URL_NAMES = frozenset(
         "draft-open",
         "contact-list",
         "beacon",  # the script's page-view and click events keep the state too
+        "name-changes-dismiss",
     }
 )
 

@@ -347,3 +347,23 @@ class CsatResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow}: {self.score}"
+
+
+class DismissedNameChange(models.Model):
+    """A "{old} is now {new}" notice the veteran dismissed (by the new pool's id)."""
+
+    veteran = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    pool_id = models.BigIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["veteran", "pool_id"], name="dismissed_name_change_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.veteran_id}: {self.pool_id}"

@@ -226,3 +226,49 @@ def care_team_search(*, recipients: RecipientSet, query: str, station_number: st
     if station_number:
         teams = tuple(t for t in teams if t.care_system.station_number == station_number)
     return find(list(teams), query)
+
+
+MAX_NAME_CHANGES = 4
+
+
+def name_changes(*, veteran, recipients: RecipientSet) -> list[dict]:
+    """ "{old name} is now {new name}": Oracle Health pools the veteran may message that
+    replaced a VistA team they sent a message to in the recent window, not dismissed, at
+    most four, most recently messaged first. One query."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import CareTeam, DismissedNameChange
+
+    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    sent = Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
+    rows = (
+        CareTeam.objects.filter(
+            per_facility=True,
+            legacy_vista_triage_group_id__in=sent.values("care_team__upstream_id"),
+        )
+        .exclude(
+            upstream_id__in=DismissedNameChange.objects.filter(veteran=veteran).values("pool_id")
+        )
+        .annotate(
+            old_name=Subquery(
+                CareTeam.objects.filter(
+                    upstream_id=OuterRef("legacy_vista_triage_group_id")
+                ).values("display_name")[:1]
+            ),
+            last=Subquery(
+                sent.filter(care_team__upstream_id=OuterRef("legacy_vista_triage_group_id"))
+                .order_by("-sent_at")
+                .values("sent_at")[:1]
+            ),
+        )
+        .order_by("-last", "upstream_id")
+        .values_list("upstream_id", "old_name")
+    )
+    changes = []
+    for pool_id, old_name in rows:
+        pool = recipients.get(pool_id)
+        if pool is not None and pool.can_message:
+            changes.append({"pool_id": pool_id, "old": old_name, "new": pool.display_name})
+        if len(changes) == MAX_NAME_CHANGES:
+            break
+    return changes

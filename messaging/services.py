@@ -18,6 +18,7 @@ from .models import (
     Attachment,
     CareSystem,
     CareTeam,
+    DismissedNameChange,
     Flow,
     Message,
     OhRegistration,
@@ -431,3 +432,12 @@ def message_delete(*, veteran, message_id: int) -> None:
     names = [a.file.name for a in message.attachments.all()]
     message.delete()
     transaction.on_commit(lambda: _delete_files(names))
+
+
+@transaction.atomic
+def name_changes_dismiss(*, veteran, pool_ids: list[int]) -> None:
+    """Remember that the veteran dismissed these "{old} is now {new}" notices."""
+    DismissedNameChange.objects.bulk_create(
+        [DismissedNameChange(veteran=veteran, pool_id=pool_id) for pool_id in pool_ids],
+        ignore_conflicts=True,
+    )

@@ -24,6 +24,11 @@ urlpatterns = [
     path("new-message/start-message/", compose.start_message, name="start-message"),
     path("new-message/care-team-help/", compose.care_team_help, name="care-team-help"),
     path("new-message/delete-draft/", compose.delete_draft, name="delete-draft"),
+    path(
+        "new-message/name-changes/dismiss/",
+        compose.name_changes_dismiss,
+        name="name-changes-dismiss",
+    ),
     path("contact-list/", contact_list.contact_list_page, name="contact-list"),
     path("metrics/beacon/", feedback.beacon, name="beacon"),
     path("feedback/", feedback.csat, name="csat"),

@@ -18,7 +18,13 @@ from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
 from messaging.models import Flow, Message, Platform
 from messaging.recipients import Recipient
-from messaging.selectors import draft_for, message_sent_with_key, systems_offered, teams_in_system
+from messaging.selectors import (
+    draft_for,
+    message_sent_with_key,
+    name_changes,
+    systems_offered,
+    teams_in_system,
+)
 from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
 
 from .flowrequest import FlowRequest, url_of
@@ -89,7 +95,12 @@ def recent(request):
     return render(
         request,
         "messaging/recent.html",
-        {"form": form, "teams": fr.recent, "back_url": fr.back_url(Page.RECENT)},
+        {
+            "form": form,
+            "teams": fr.recent,
+            "back_url": fr.back_url(Page.RECENT),
+            "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
+        },
         status=INVALID if form.errors else 200,
     )
 
@@ -158,6 +169,7 @@ def select_care_team(request):
             "blocked_warning": _blocked_warning(fr),
             "blocked_systems": fr.recipients.blocked_systems,
             "back_url": fr.back_url(Page.SELECT),
+            "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
         },
         status=INVALID if form.errors else 200,
     )
@@ -529,3 +541,12 @@ def care_team_help(request):
             "back_url": fr.back_url(Page.HELP),
         },
     )
+
+
+@require_http_methods(["POST"])
+def name_changes_dismiss(request):
+    """Dismiss the "{old} is now {new}" notices shown, for good."""
+    pool_ids = [int(v) for v in request.POST.getlist("pool") if v.isdigit()][:4]
+    services.name_changes_dismiss(veteran=request.user, pool_ids=pool_ids)
+    back = request.POST.get("next")
+    return redirect(url_of(Page.RECENT if back == "recent" else Page.SELECT))
