@@ -40,21 +40,38 @@ class FacilityPools(BaseModel):
 
 @dataclass(frozen=True)
 class VisibilityRule:
-    """A reason a pool is never offered to veterans."""
+    """A reason a pool is never offered to veterans, and where the rule comes from."""
 
     name: str
     reason: str
+    source: str
     hides: Callable[[Pool], bool]
 
 
 VISIBILITY_RULES: tuple[VisibilityRule, ...] = (
     VisibilityRule(
-        "inactive", "Inactive pools receive no messages (data.md).", lambda p: not p.active
+        "inactive",
+        "Inactive pools receive no messages.",
+        "shared/spec/data.md (active: false: never offered)",
+        lambda p: not p.active,
     ),
     VisibilityRule(
         "not-patient-facing",
-        "Only pools marked patient-facing are offered to veterans (data.md).",
+        "Only pools marked patient-facing are for veterans; a missing flag is not a yes.",
+        "shared/spec/data.md; issue 7 (pools without patientFacing are never offered)",
         lambda p: not p.patientFacing,
+    ),
+    VisibilityRule(
+        "internal-name",
+        "A leading '*' marks a staff-internal pool.",
+        "issue 7 (pool visibility rules), from care coordinators' feedback",
+        lambda p: p.externalName.lstrip().startswith("*"),
+    ),
+    VisibilityRule(
+        "joint-dod",
+        "FHCC pools belong to joint VA/DoD Federal Health Care Centers and are not reachable this way.",
+        "issue 7 (joint DoD pools, FHCC ..., at joint facilities)",
+        lambda p: p.externalName.strip().upper().startswith("FHCC "),
     ),
 )
 

@@ -18,7 +18,9 @@ from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
 from messaging.models import Flow, Message, Platform
 from messaging.recipients import Recipient
+from messaging.recipients.finder import MAX_QUERY_LENGTH
 from messaging.selectors import (
+    care_team_search,
     draft_for,
     message_sent_with_key,
     name_changes,
@@ -139,7 +141,20 @@ def select_care_team(request):
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
     action = request.POST.get("action")
 
-    if request.method == "POST" and action == "update":
+    search = None
+    if request.method == "POST" and action == "search":
+        # Without JavaScript: the finder ranks the system's teams for what the veteran typed.
+        query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
+        ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
+        teams = [m.recipient for m in ranked]
+        search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
+        fr.state.care_system, fr.state.care_team = station, None
+        fr.save()
+        first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
+        form = SelectCareTeamForm(
+            initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
+        )
+    elif request.method == "POST" and action == "update":
         # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
@@ -170,6 +185,8 @@ def select_care_team(request):
             "blocked_systems": fr.recipients.blocked_systems,
             "back_url": fr.back_url(Page.SELECT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
+            "search": search,
+            "max_query_length": MAX_QUERY_LENGTH,
         },
         status=INVALID if form.errors else 200,
     )

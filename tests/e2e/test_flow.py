@@ -507,3 +507,23 @@ def test_attachment_limits_differ_for_oh(signed_in, page, settings, tmp_path):
     expect(page.get_by_role("heading", name="Message sent")).to_be_visible()
     message = Message.objects.get(veteran__username="oh.only", subject=FILLED["subject"])
     assert message.attachments.count() == 5
+
+
+def test_find_hearing_care_without_javascript(signed_in, no_js_page):
+    """Issue 7: with JavaScript off, the search button ranks the audiology pool first."""
+    page = signed_in("oh.only", on=no_js_page)
+    page.get_by_role("link", name="Start a new message").click()
+    continue_to_start_message(page)
+    page.get_by_role("searchbox", name="Search care teams").fill("hearing")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(
+        page.get_by_text("3 care teams match “hearing”. The best match is selected.")
+    ).to_be_visible()
+    team = page.get_by_role("combobox", name="Select a care team")
+    expect(team).to_have_value(re.compile(r"\d+"))
+    assert team.locator("option:checked").inner_text() == "VHA SPO Audiology"
+    assert_accessible(page, "search results, no JS", javascript=False)
+    page.get_by_role("button", name="Continue").click()
+    expect(
+        page.get_by_text("VA Spokane health care - VHA SPO Audiology", exact=True)
+    ).to_be_visible()

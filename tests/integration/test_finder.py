@@ -75,3 +75,26 @@ def test_vocabulary_is_reviewable_data():
     assert "Audiology" in vocab["care_types"] and "tinnitus" in vocab["care_types"]["Audiology"]
     assert vocab["abbreviations"]["pact"] == "primary care"
     assert len(vocab["care_types"]) >= 40
+
+
+def test_select_care_team_search_without_javascript(veteran_client, set_flags):
+    import re
+    from html import unescape
+
+    set_flags(curated=True, recent=False)
+    client = veteran_client("oh.only")
+    client.get("/my-health/secure-messages/new-message/continue/")
+    page = unescape(
+        client.post(
+            "/my-health/secure-messages/new-message/select-care-team/",
+            {"care_system": "668", "team_query": "hearing", "action": "search"},
+        ).content.decode()
+    )
+    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', page)
+    assert options[0][2] == "VHA SPO Audiology" and options[0][1] == " selected"
+    assert "3 care teams match “hearing”. The best match is selected." in page
+    huge = client.post(
+        "/my-health/secure-messages/new-message/select-care-team/",
+        {"care_system": "668", "team_query": "<b>x</b>" * 5000, "action": "search"},
+    ).content.decode()
+    assert "<b>x</b>" not in huge and "&lt;b&gt;x&lt;/b&gt;" in huge

@@ -86,3 +86,25 @@ def test_signature_flag_and_legacy_link_kept():
     assert roi.recipient.signature_required
     assert not legacy.recipient.signature_required
     assert legacy.legacy_vista_triage_group_id == 4399501
+
+
+def test_each_visibility_rule_hides_what_it_says_and_nothing_else():
+    from messaging.recipients.oracle_health import VISIBILITY_RULES, Pool
+
+    examples = {
+        "inactive": pool(1, "668", active=False),
+        "not-patient-facing": pool(2, "668", patientFacing=False),
+        "internal-name": pool(3, "668", externalName="*SPO Nursing internal"),
+        "joint-dod": pool(4, "668", externalName="FHCC Lovell Pharmacy"),
+    }
+    offered = [
+        pool(5, "668", externalName="VHA SPO Pharmacy"),
+        pool(6, "668", externalName="VHA SPO FHCC liaison *"),
+    ]
+    assert {rule.name for rule in VISIBILITY_RULES} == set(examples)
+    for rule in VISIBILITY_RULES:
+        assert rule.reason and rule.source
+        for name, data in examples.items():
+            assert rule.hides(Pool.model_validate(data)) is (name == rule.name), (rule.name, name)
+        assert not any(rule.hides(Pool.model_validate(p)) for p in offered)
+    assert [t.recipient.id for t in adapt("668", *examples.values(), *offered)] == [5, 6]
