@@ -44,6 +44,7 @@ FLOW_URL_NAMES = frozenset(
         "recent",
         "select-care-team",
         "select-care-team-teams",
+        "select-care-team-search",
         "start-message",
         "care-team-help",
         "delete-draft",

@@ -21,6 +21,11 @@ urlpatterns = [
         compose.select_care_team_teams,
         name="select-care-team-teams",
     ),
+    path(
+        "new-message/select-care-team/search/",
+        compose.select_care_team_search,
+        name="select-care-team-search",
+    ),
     path("new-message/start-message/", compose.start_message, name="start-message"),
     path("new-message/care-team-help/", compose.care_team_help, name="care-team-help"),
     path("new-message/delete-draft/", compose.delete_draft, name="delete-draft"),

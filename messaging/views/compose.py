@@ -221,6 +221,34 @@ def select_care_team_teams(request):
     )
 
 
+@require_GET
+def select_care_team_search(request):
+    """JSON for the script: the ids of the system's teams that match a plain-language query,
+    best first, with the words that matched (the combo box shows them first as one types)."""
+    fr = FlowRequest(request)
+    if not fr.flags.curated:
+        raise Http404
+    query = request.GET.get("query", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return JsonResponse({"errors": [{"title": "Query too long", "status": "400"}]}, status=400)
+    station = request.GET.get("care_system", "")
+    if not any(s.station_number == station for s in fr.recipients.messageable_systems):
+        return JsonResponse(
+            {"errors": [{"title": "Select a VA health care system", "status": "400"}]}, status=400
+        )
+    ranked = [
+        m
+        for m in care_team_search(recipients=fr.recipients, query=query, station_number=station)
+        if m.score > 0
+    ]
+    return JsonResponse(
+        {
+            "ids": [m.recipient.id for m in ranked],
+            "matched": {str(m.recipient.id): list(m.matched) for m in ranked},
+        }
+    )
+
+
 # --- 4. Start message (and 7. legacy compose) ----------------------------------------------
 
 

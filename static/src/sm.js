@@ -310,6 +310,60 @@ function initSignatureToggle(section) {
   update();
 }
 
+// --- 11. Care-team finder while typing -------------------------------------
+// The USWDS combo box only matches the typed text inside team names. As the veteran
+// types, ask the server's finder (type of care, provider, place, typos) which teams
+// match, move them to the top of the list in rank order and let the combo box show
+// them besides its own substring matches.
+const escapeRegExp = (text) => text.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&");
+
+function initFinder(form) {
+  const url = form.dataset.searchUrl;
+  if (!url) return;
+  let timer;
+  let latest = 0;
+  const currentSystem = () => {
+    const checked = $("input[name=care_system]:checked", form);
+    const field = checked || $("select[name=care_system], input[type=hidden][name=care_system]", form);
+    return field ? field.value : "";
+  };
+  const rank = async (input) => {
+    const wrapper = input.closest(".usa-combo-box");
+    const select = wrapper && $("select", wrapper);
+    const system = currentSystem();
+    const query = input.value.trim();
+    if (!select || !system) return;
+    if (query.length < 2) {
+      delete wrapper.dataset.filter;
+      return;
+    }
+    const mine = ++latest;
+    try {
+      const params = new URLSearchParams({ care_system: system, query });
+      const response = await fetch(`${url}?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok || mine !== latest || input.value.trim() !== query) return;
+      const { ids } = await response.json();
+      const byValue = new Map([...select.options].map((option) => [option.value, option]));
+      const placeholder = select.options[0];
+      const found = ids.map((id) => byValue.get(String(id))).filter(Boolean);
+      [...found].reverse().forEach((option) => placeholder.after(option));
+      const names = found.map((option) => escapeRegExp(option.text));
+      wrapper.dataset.filter = names.length ? `.*{{query}}.*|${names.join("|")}` : ".*{{query}}.*";
+      input.dataset.smRanked = "1";
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      delete input.dataset.smRanked;
+    } catch (error) {
+      console.warn("care-team search failed", error);
+    }
+  };
+  form.addEventListener("input", (event) => {
+    const input = event.target;
+    if (!input.matches || !input.matches(".usa-combo-box__input") || input.dataset.smRanked) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => rank(input), 150);
+  });
+}
+
 export function init({ comboBox }) {
   // comboBox: a promise of the USWDS combo box behaviour (or of undefined).
   const comboBoxReady = Promise.resolve(comboBox).catch(() => undefined);
@@ -322,5 +376,6 @@ export function init({ comboBox }) {
   $$("[data-sm-counter]").forEach(initCounter);
   $$("form[data-sm-compose]").forEach(initCompose);
   $$("[data-sm-signature-for]").forEach(initSignatureToggle);
+  $$("form[data-sm-select-team]").forEach(initFinder);
   initFocus();
 }

@@ -527,3 +527,19 @@ def test_find_hearing_care_without_javascript(signed_in, no_js_page):
     expect(
         page.get_by_text("VA Spokane health care - VHA SPO Audiology", exact=True)
     ).to_be_visible()
+
+
+def test_typing_hearing_offers_audiology_first(signed_in, page):
+    """Issue 7: the type-ahead ranks by the finder as the veteran types."""
+    signed_in("oh.only")
+    start_new_message(page, check_axe=False)
+    continue_to_start_message(page)
+    combo = care_team_combo(page)
+    with page.expect_response(re.compile(r"/select-care-team/search/")):
+        combo.press_sequentially("hearing", delay=20)
+    first = page.get_by_role("listbox").get_by_role("option").first
+    expect(first).to_have_text("VHA SPO Audiology")
+    assert_accessible(page, "finder results in the combo box")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(combo).to_have_value("VHA SPO Audiology")
