@@ -6,7 +6,7 @@ BUNDLE ?= messaging/fixtures/demo-bundle.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo-data lint check clean
+.PHONY: run test install assets migrate demo-data lint check clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ lint: install
 check: install
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_PROFILE=production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Ratios and timings from one run (never asserted in tests). BENCH_EVENTS for the dashboard.
+BENCH_EVENTS ?= 100000
+bench: install
+	$(PY) bench/finder.py
+	DJANGO_SETTINGS_MODULE=sm_portal.settings $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
 
 clean:
 	rm -rf static/build staticfiles node_modules $(VENV) db.sqlite3 media

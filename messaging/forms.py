@@ -8,6 +8,7 @@ from sm_portal.uswds import UswdsFormMixin
 
 from .models import SUBJECT_MAX_LENGTH, Category
 from .recipients import CareSystemRef, Recipient
+from .selectors import team_label
 
 DIFFERENT_TEAM = "other"
 CARE_TEAM_HINT = (
@@ -71,7 +72,7 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
             field.choices = [("", "- Select -"), *field.choices]
             field.widget = forms.Select(choices=field.choices, attrs={"class": "usa-select"})
         team_field = self.fields["care_team"]
-        team_field.choices = [("", "- Select -")] + [(str(t.id), t.display_name) for t in teams]
+        team_field.choices = [("", "- Select -")] + [(str(t.id), team_label(t)) for t in teams]
         team_field.widget.attrs.update({"class": "usa-select", "data-sm-team-select": ""})
 
     @property

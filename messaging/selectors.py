@@ -124,6 +124,15 @@ def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
     return teams
 
 
+def team_label(recipient: Recipient) -> str:
+    """How a team is offered: its display name, plus the plain type of care when the name
+    only has an abbreviation ("VHA SPO BHIP Team 3 (Mental health)")."""
+    from .recipients.finder import plain_type_of_care
+
+    plain = plain_type_of_care(recipient.display_name)
+    return f"{recipient.display_name} ({plain})" if plain else recipient.display_name
+
+
 def team_sort_key(recipient: Recipient) -> tuple[int, str]:
     """Care teams sort by display name, names starting with a non-letter first."""
     name = recipient.display_name

@@ -122,3 +122,14 @@ def find(recipients: list[Recipient], query: str) -> list[Match]:
         ranked.append(Match(recipient, score, tuple(dict.fromkeys(matched))))
     ranked.sort(key=lambda m: (-m.score, team_sort_key(m.recipient)))
     return ranked
+
+
+def plain_type_of_care(display_name: str) -> str | None:
+    """The everyday type of care for a team whose name does not say it (its name only has
+    an abbreviation such as BHIP, PACT or ROI), else None."""
+    vocab = vocabulary()
+    lowered = display_name.lower().replace("'", "")
+    if any(care_type.lower().replace("'", "") in lowered for care_type in vocab["care_types"]):
+        return None
+    name_words = set(words(display_name))
+    return next((plain for code, plain in vocab["plain_types"].items() if code in name_words), None)

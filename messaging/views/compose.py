@@ -18,13 +18,14 @@ from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
 from messaging.models import Flow, Message, Platform
 from messaging.recipients import Recipient
-from messaging.recipients.finder import MAX_QUERY_LENGTH
+from messaging.recipients.finder import MAX_QUERY_LENGTH, plain_type_of_care
 from messaging.selectors import (
     care_team_search,
     draft_for,
     message_sent_with_key,
     name_changes,
     systems_offered,
+    team_label,
     teams_in_system,
 )
 from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
@@ -99,7 +100,7 @@ def recent(request):
         "messaging/recent.html",
         {
             "form": form,
-            "teams": fr.recent,
+            "rows": [{"team": t, "plain": plain_type_of_care(t.display_name)} for t in fr.recent],
             "back_url": fr.back_url(Page.RECENT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
         },
@@ -216,7 +217,7 @@ def select_care_team_teams(request):
                 "name": system.name,
                 "ehr": system.ehr,
             },
-            "teams": [{"id": t.id, "name": t.display_name} for t in teams],
+            "teams": [{"id": t.id, "name": team_label(t)} for t in teams],
         }
     )
 

@@ -98,3 +98,13 @@ def test_select_care_team_search_without_javascript(veteran_client, set_flags):
         {"care_system": "668", "team_query": "<b>x</b>" * 5000, "action": "search"},
     ).content.decode()
     assert "<b>x</b>" not in huge and "&lt;b&gt;x&lt;/b&gt;" in huge
+
+
+def test_plain_type_of_care_only_when_the_name_does_not_say_it():
+    from messaging.recipients.finder import plain_type_of_care
+
+    assert plain_type_of_care("VHA SPO BHIP Team 3") == "Mental health"
+    assert plain_type_of_care("589 PACT T83 JOHNSON") == "Primary care"
+    assert plain_type_of_care("VHA SPO Mental Health BHIP Team 1") is None
+    assert plain_type_of_care("VHA SPO Cardiology") is None
+    assert plain_type_of_care("Something else entirely") is None
