@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .common import Recipient
 
@@ -50,6 +50,7 @@ def words(text: str) -> list[str]:
 class _Document:
     name_words: frozenset[str]
     terms: dict[str, str]  # a phrase or word -> why it belongs (care type, code, provider, place)
+    single_words: tuple[str, ...]  # every one-word name word and term, for typo matching
 
 
 @lru_cache(maxsize=20_000)
@@ -70,7 +71,8 @@ def _document(display_name: str, system_name: str) -> _Document:
                 terms.setdefault(w, code.upper())
     for w in words(system_name):
         terms.setdefault(w, system_name)
-    return _Document(name_words=name_words, terms=terms)
+    single = tuple(sorted({*name_words, *(t for t in terms if " " not in t)}))
+    return _Document(name_words=name_words, terms=terms, single_words=single)
 
 
 def _query_words(query: str) -> list[str]:
@@ -95,18 +97,11 @@ def _score(document: _Document, query: str, query_words: list[str]) -> tuple[flo
         elif len(word) >= 3 and any(n.startswith(word) for n in document.name_words):
             score += 2
             matched.append(word)
-        elif len(word) >= 4:
-            best = max(
-                (
-                    fuzz.ratio(word, candidate)
-                    for candidate in (*document.name_words, *document.terms)
-                    if " " not in candidate
-                ),
-                default=0,
-            )
-            if best >= 80:
-                score += 1.5
-                matched.append(word)
+        elif len(word) >= 4 and process.extractOne(
+            word, document.single_words, scorer=fuzz.ratio, score_cutoff=80
+        ):
+            score += 1.5
+            matched.append(word)
     return score, matched
 
 
