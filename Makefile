@@ -6,7 +6,7 @@ BUNDLE ?= messaging/fixtures/demo-bundle.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo-data lint check clean bench
+.PHONY: run test install assets migrate demo-data lint check clean bench serve
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ lint: install
 check: install
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_PROFILE=production SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-0123456789abcdef ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Production-like serving: gunicorn (gunicorn.conf.py), the production profile, collected
+# and compressed static files. Needs SECRET_KEY and ALLOWED_HOSTS; DATABASE_URL/REDIS_URL
+# point at the real services. SECURE_SSL_REDIRECT=false when there is no TLS proxy in front.
+serve: install assets
+	DJANGO_PROFILE=production $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_PROFILE=production $(PY) manage.py migrate --noinput
+	DJANGO_PROFILE=production $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # Ratios and timings from one run (never asserted in tests). BENCH_EVENTS for the dashboard.
 BENCH_EVENTS ?= 100000
