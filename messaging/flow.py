@@ -92,6 +92,11 @@ class Flags:
     curated: bool
     recent: bool
 
+    @property
+    def flow(self) -> str:
+        """The flow this request's veteran is on, as metrics and messages record it."""
+        return "curated" if self.curated else "legacy"
+
 
 def flags_for(request) -> Flags:
     """Both flags, evaluated per request (whitelist, percentage and rollback all apply)."""

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from messaging import flow, services, telemetry
 from messaging.attachments import rules_for
 from messaging.forms import DraftFieldsForm
-from messaging.models import Category, Flow, Message, Platform
+from messaging.models import Category, Message, Platform
 from messaging.recipients import recipients_for
 from messaging.recipients.finder import MAX_QUERY_LENGTH
 from messaging.selectors import (
@@ -86,7 +86,7 @@ class MessagingApiView(APIView):
         return response
 
     def flow_name(self, request) -> str:
-        return Flow.CURATED if flow.flags_for(request).curated else Flow.LEGACY
+        return flow.flags_for(request).flow
 
     def fields(self, request, data: dict) -> tuple[dict, object]:
         """Type checks (serializer), then the pages' own rules for the four fields (form)."""

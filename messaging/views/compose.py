@@ -519,7 +519,7 @@ def delete_draft(request):
     back = url_of(Page.START if fr.flags.curated else Page.LEGACY)
     if request.method == "POST":
         had_draft = fr.state.draft_id is not None
-        flow_name = Flow.CURATED if fr.flags.curated else Flow.LEGACY
+        flow_name = fr.flags.flow
         started = time.perf_counter()
         if had_draft:
             try:

@@ -66,7 +66,7 @@ def beacon(request):
     flags = flow.flags_for(request)
     telemetry.record(
         telemetry.PAGE_VIEW if event == "page-view" else telemetry.INTERACTION,
-        flow=Flow.CURATED if flags.curated else Flow.LEGACY,
+        flow=flags.flow,
         platform=Platform.WEB,
         page=match.url_name if event == "page-view" else event,
         veteran_id=request.user.pk,

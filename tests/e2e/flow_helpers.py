@@ -43,3 +43,10 @@ def care_team_combo(page: Page):
     """The care-team type-ahead, once the script has enhanced the native select."""
     page.locator("input.usa-combo-box__input").wait_for()
     return page.get_by_role("combobox", name="Select a care team")
+
+
+def begin(signed_in, page: Page, username: str):
+    """Sign in as `username`, open "Start a new message" and continue past the interstitial."""
+    signed_in(username)
+    start_new_message(page, check_axe=False)
+    continue_to_start_message(page)

@@ -10,6 +10,7 @@ from messaging.models import Message
 from .conftest import assert_accessible
 from .flow_helpers import (
     FILLED,
+    begin,
     care_team_combo,
     continue_to_start_message,
     fill_message,
@@ -51,9 +52,7 @@ def test_vista_single_recent_team_to_sent(signed_in, page):
 
 def test_recent_continue_without_choice_shows_error_and_focus(signed_in, page):
     """2. Continue with nothing chosen; "A different care team" leads to select care team."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("button", name="Continue").click()
     error = page.get_by_text("Select a care team", exact=True)
     expect(error).to_be_visible()
@@ -66,9 +65,7 @@ def test_recent_continue_without_choice_shows_error_and_focus(signed_in, page):
 
 def test_vista_multi_radios_and_recent_rules(signed_in, page):
     """3. Radios for three systems; recent shows at most 6, none blocked/off list/older than 6 months."""
-    signed_in("vista.multi")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.multi")
     radios = page.get_by_role("group", name="Select a team you want to message").get_by_role(
         "radio"
     )
@@ -89,9 +86,7 @@ def test_vista_multi_radios_and_recent_rules(signed_in, page):
 
 def test_oh_only_combo_box_type_ahead_and_send(signed_in, page):
     """4. oh.only: straight to select care team; no system control; type "Audio"."""
-    signed_in("oh.only")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "oh.only")
     expect(page.get_by_role("heading", level=1, name="Select care team")).to_be_visible()
     expect(page.get_by_text("Select a VA health care system")).to_have_count(0)
     expect(
@@ -113,9 +108,7 @@ def test_oh_only_combo_box_type_ahead_and_send(signed_in, page):
 
 def test_hybrid_side_by_side_oh_info_and_contact_note(signed_in, page):
     """5. hybrid: VistA and OH systems; OH info only for the OH system; contact-list note."""
-    signed_in("hybrid")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "hybrid")
     page.get_by_role("radio", name="A different care team").check()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("Update your contact list")).to_be_visible()
@@ -132,9 +125,7 @@ def test_hybrid_side_by_side_oh_info_and_contact_note(signed_in, page):
 
 def test_many_systems_select_sorted(signed_in, page):
     """6. many.systems: a select of seven systems sorted by name."""
-    signed_in("many.systems")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "many.systems")
     page.get_by_role("radio", name="A different care team").check()
     page.get_by_role("button", name="Continue").click()
     select = page.get_by_role("combobox", name="Select a VA health care system")
@@ -155,9 +146,7 @@ def test_no_dead_end_without_messageable_teams(signed_in, page, username):
 
 def test_facility_blocked_warning(signed_in, page):
     """8. The blocked system is not offered; the warning names it."""
-    signed_in("facility.blocked")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "facility.blocked")
     page.get_by_role("radio", name="A different care team").check()
     page.get_by_role("button", name="Continue").click()
     expect(
@@ -169,9 +158,7 @@ def test_facility_blocked_warning(signed_in, page):
 
 def test_select_a_different_care_team_keeps_text(signed_in, page):
     """9. "Select a different care team" keeps subject and body and pre-selects."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("radio", name=re.compile("Pharmacy")).check()
     page.get_by_role("button", name="Continue").click()
     fill_message(page, subject="Keep me", body="Keep this body too")
@@ -185,9 +172,7 @@ def test_select_a_different_care_team_keeps_text(signed_in, page):
 
 def test_empty_send_and_subject_limit(signed_in, page):
     """10. Every validation message; subject stops at 50 characters and the counter says so."""
-    signed_in("oh.only")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "oh.only")
     care_team_combo(page).fill("Allergy")
     page.get_by_role("option", name=re.compile("Allergy")).first.click()
     page.get_by_role("button", name="Continue").click()
@@ -210,9 +195,7 @@ def test_empty_send_and_subject_limit(signed_in, page):
 
 def test_release_of_information_signature(signed_in, page):
     """11. ROI team requires the signature; errors; the sent body ends with the block."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("radio", name="A different care team").check()
     page.get_by_role("button", name="Continue").click()
     care_team_combo(page).fill("Release")
@@ -235,9 +218,7 @@ def test_release_of_information_signature(signed_in, page):
 
 def test_save_draft_reopen_send(signed_in, page):
     """13. Save draft -> Drafts lists it -> reopen -> send -> Drafts no longer has it."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("radio", name=re.compile("Pharmacy")).check()
     page.get_by_role("button", name="Continue").click()
     fill_message(page, subject="Draft subject")
@@ -255,9 +236,7 @@ def test_save_draft_reopen_send(signed_in, page):
 
 def test_delete_draft_asks_first(signed_in, page):
     """14. Delete asks first, then "Draft was successfully deleted."."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("radio", name=re.compile("Pharmacy")).check()
     page.get_by_role("button", name="Continue").click()
     fill_message(page)
@@ -273,9 +252,7 @@ def test_delete_draft_asks_first(signed_in, page):
 
 def test_double_click_send_stores_one_message(signed_in, page):
     """15. Double-clicking Send stores one message."""
-    signed_in("vista.single")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "vista.single")
     page.get_by_role("radio", name=re.compile("Pharmacy")).check()
     page.get_by_role("button", name="Continue").click()
     fill_message(page, subject="Double click")
@@ -531,9 +508,7 @@ def test_find_hearing_care_without_javascript(signed_in, no_js_page):
 
 def test_typing_hearing_offers_audiology_first(signed_in, page):
     """Issue 7: the type-ahead ranks by the finder as the veteran types."""
-    signed_in("oh.only")
-    start_new_message(page, check_axe=False)
-    continue_to_start_message(page)
+    begin(signed_in, page, "oh.only")
     combo = care_team_combo(page)
     with page.expect_response(re.compile(r"/select-care-team/search/")):
         combo.press_sequentially("hearing", delay=20)

@@ -120,3 +120,10 @@ def test_send_key_is_stable_for_the_message_being_written():
     key = state.ensure_send_key()
     assert key and state.ensure_send_key() == key
     assert FlowState().ensure_send_key() != key
+
+
+def test_flags_name_the_flow_as_messages_record_it():
+    from messaging.models import Flow
+
+    assert Flags(curated=True, recent=False).flow == Flow.CURATED
+    assert Flags(curated=False, recent=False).flow == Flow.LEGACY
