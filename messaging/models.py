@@ -62,6 +62,33 @@ class FlagChange(models.Model):
         return f"{self.flag}: {self.from_state.get('stage')} -> {self.to_state.get('stage')}"
 
 
+class AuditEvent(models.Model):
+    """Append-only record of the writes that matter after the fact: sends, deletes and flag
+    changes. Who, what, when and the request id; never a subject, body or file name."""
+
+    class Action(models.TextChoices):
+        MESSAGE_SENT = "message.sent"
+        DRAFT_DELETED = "draft.deleted"
+        MESSAGE_DELETED = "message.deleted"
+        FLAG_CHANGED = "flag.changed"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    actor = models.CharField(max_length=150)  # username, or who ran the command
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    target_type = models.CharField(max_length=20)
+    target_id = models.CharField(max_length=100)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target_type}:{self.target_id}"
+
+
 class StageReport(models.Model):
     """What staff write about one stage of a flag's rollout (the rest is measured)."""
 

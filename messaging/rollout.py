@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
+from . import audit
 from .flags import ALL_FLAGS
 from .models import CsatResponse, Flag, FlagChange, Flow, Message, MetricEvent, StageReport
 from .telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
@@ -200,8 +201,21 @@ def _change(name: str, *, actor: str, reason: str, forced: bool, apply) -> dict:
     apply(flag)
     flag.save()
     after = state_of(flag)
-    FlagChange.objects.create(
+    change = FlagChange.objects.create(
         flag=name, actor=actor, from_state=before, to_state=after, reason=reason, forced=forced
+    )
+    audit.record(
+        audit.Action.FLAG_CHANGED,
+        actor=actor,
+        target_type="flag",
+        target_id=name,
+        detail={
+            "from": before["stage"],
+            "to": after["stage"],
+            "reason": reason,
+            "forced": forced,
+            "flag_change": change.pk,
+        },
     )
     return after
 

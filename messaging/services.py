@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import audit
 from .attachments import check_attachments, rules_for
 from .bundle import ParsedBundle
 from .models import (
@@ -299,6 +300,9 @@ def draft_save(
 def draft_delete(*, veteran, draft_id: int) -> None:
     """Delete one of the veteran's drafts (Message.DoesNotExist for anyone else's)."""
     Message.objects.get(pk=draft_id, veteran=veteran, state=Message.State.DRAFT).delete()
+    audit.record(
+        audit.Action.DRAFT_DELETED, actor=veteran, target_type="message", target_id=draft_id
+    )
 
 
 def message_send(
@@ -346,6 +350,19 @@ def message_send(
                 key,
             )
             message.save()
+            audit.record(
+                audit.Action.MESSAGE_SENT,
+                actor=veteran,
+                target_type="message",
+                target_id=message.pk,
+                detail={
+                    "care_team": team.upstream_id,
+                    "flow": message.flow,
+                    "platform": message.platform,
+                    "from_draft": draft_id is not None,
+                    "attachments": len(files),
+                },
+            )
             for upload, info in zip(files, checked, strict=True):
                 attachment = Attachment(
                     message=message,
@@ -430,7 +447,15 @@ def message_delete(*, veteran, message_id: int) -> None:
     """Delete one of the veteran's drafts or messages (Message.DoesNotExist for anyone else's)."""
     message = Message.objects.get(pk=message_id, veteran=veteran)
     names = [a.file.name for a in message.attachments.all()]
+    was = message.state
     message.delete()
+    audit.record(
+        audit.Action.DRAFT_DELETED if was == Message.State.DRAFT else audit.Action.MESSAGE_DELETED,
+        actor=veteran,
+        target_type="message",
+        target_id=message_id,
+        detail={"state": was},
+    )
     transaction.on_commit(lambda: _delete_files(names))
 
 

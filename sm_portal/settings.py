@@ -45,10 +45,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_guid",
     "messaging",
 ]
 
 MIDDLEWARE = [
+    # A request id for every request (X-Request-ID in and out), on every log line.
+    "django_guid.middleware.guid_middleware",
+    "sm_portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,7 +96,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Writers queue (BEGIN IMMEDIATE + busy timeout) instead of failing with "database is
     # locked"; the test database is a file so that threads in a race test really share it.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("SQLITE_TEST_DB", default=str(BASE_DIR / ".test-db.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -224,10 +230,51 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_AGE = 30 * 60
 
+# Per-veteran rate limits (django-ratelimit, counted in the shared cache). If the cache is
+# down the limits fail open: sending keeps working through a Redis outage.
+SM_SEND_RATE = env.str("SM_SEND_RATE", default="10/m")
+SM_DRAFT_RATE = env.str("SM_DRAFT_RATE", default="60/m")
+SM_BEACON_RATE = env.str("SM_BEACON_RATE", default="120/m")
+RATELIMIT_FAIL_OPEN = True
+
+# Logs: one JSON object per line (production default) with the request id; never names,
+# subjects, bodies, query strings or addresses. LOG_FORMAT=text for people reading a terminal.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {
+            "()": "django_guid.log_filters.CorrelationId",
+            "correlation_id_field": "request_id",
+        }
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # runserver's own access lines carry query strings; ours (sm_portal.request) don't.
+        "django.server": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
+    },
 }

@@ -26,3 +26,4 @@ urlpatterns = [
 ]
 
 handler404 = "sm_portal.views.not_found"
+handler500 = "sm_portal.errors.server_error"

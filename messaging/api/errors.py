@@ -87,10 +87,13 @@ def exception_handler(exc, context):
             status=422,
         )
     if isinstance(exc, ApiError):
-        return Response(
+        response = Response(
             {"errors": [error(exc.status_code, exc.title, str(exc.detail), exc.code, exc.source)]},
             status=exc.status_code,
         )
+        if retry_after := getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(retry_after)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -17,7 +17,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import flow, services, telemetry
+from messaging import flow, limits, services, telemetry
 from messaging.attachments import rules_for
 from messaging.forms import DraftFieldsForm
 from messaging.models import Category, Message, Platform
@@ -37,6 +37,7 @@ from .inflection import KeyInflectionJSONParser, KeyInflectionMultiPartParser
 
 PLATFORM_HEADER = "X-Platform"
 ERRORS = {400: s.ErrorResponse, 401: s.ErrorResponse, 404: s.ErrorResponse, 422: s.ErrorResponse}
+WRITE_ERRORS = {**ERRORS, 429: s.ErrorResponse}  # rate-limited per veteran
 # X-Key-Inflection: camel (camelCase keys) is described once, in the schema's description:
 # the schema itself documents the default snake_case shape.
 PLATFORM = OpenApiParameter(
@@ -55,6 +56,7 @@ class MessagingApiView(APIView):
     Writes are recorded as metrics (event, flow, platform, final status code)."""
 
     metric_events: dict[str, str] = {}  # HTTP method -> telemetry event
+    rate_limits: dict[str, str] = {}  # HTTP method -> limits action
 
     def initial(self, request, *args, **kwargs):
         request.sm_started = time.perf_counter()
@@ -68,6 +70,10 @@ class MessagingApiView(APIView):
                 code="SM_PLATFORM_INVALID",
             )
         request.sm_platform = platform
+        if (action := self.rate_limits.get(request.method)) and (
+            limited := limits.check(request, action)
+        ):
+            raise RateLimited(limited)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -102,6 +108,17 @@ class MessagingApiView(APIView):
         if not form.is_valid():
             raise _FormInvalid(form.errors)
         return {**values, **form.cleaned_data}, recipient
+
+
+class RateLimited(ApiError):
+    def __init__(self, limited: limits.Limited):
+        super().__init__(
+            status_code=429,
+            title="Too many requests",
+            detail=limited.message,
+            code="SM_RATE_LIMITED",
+        )
+        self.retry_after = limited.retry_after
 
 
 class _FormInvalid(Exception):
@@ -184,9 +201,12 @@ class CategoriesView(MessagingApiView):
 
 class DraftsView(MessagingApiView):
     metric_events = {"POST": telemetry.DRAFT_CREATED}
+    rate_limits = {"POST": limits.DRAFT_SAVE}
 
     @extend_schema(
-        parameters=[PLATFORM], request=s.DraftRequest, responses={201: s.MessageResponse, **ERRORS}
+        parameters=[PLATFORM],
+        request=s.DraftRequest,
+        responses={201: s.MessageResponse, **WRITE_ERRORS},
     )
     def post(self, request):
         """Create a draft (recipient, category, subject, body)."""
@@ -208,8 +228,11 @@ class DraftsView(MessagingApiView):
 
 class DraftDetailView(MessagingApiView):
     metric_events = {"PUT": telemetry.DRAFT_UPDATED}
+    rate_limits = {"PUT": limits.DRAFT_SAVE}
 
-    @extend_schema(parameters=[PLATFORM], request=s.DraftRequest, responses={204: None, **ERRORS})
+    @extend_schema(
+        parameters=[PLATFORM], request=s.DraftRequest, responses={204: None, **WRITE_ERRORS}
+    )
     def put(self, request, draft_id: int):
         """Update one of the veteran's drafts."""
         try:
@@ -230,6 +253,7 @@ class DraftDetailView(MessagingApiView):
 
 class MessagesView(MessagingApiView):
     metric_events = {"POST": telemetry.MESSAGE_SENT}
+    rate_limits = {"POST": limits.SEND}
     parser_classes = [KeyInflectionJSONParser, KeyInflectionMultiPartParser]
 
     @extend_schema(
@@ -240,7 +264,7 @@ class MessagesView(MessagingApiView):
             ),
         ],
         request={"application/json": s.SendRequest, "multipart/form-data": OpenApiTypes.OBJECT},
-        responses={200: s.MessageResponse, 201: s.MessageResponse, **ERRORS},
+        responses={200: s.MessageResponse, 201: s.MessageResponse, **WRITE_ERRORS},
     )
     def post(self, request):
         """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
-from messaging import flow, services, telemetry
+from messaging import flow, limits, services, telemetry
 from messaging.attachments import rules_for
 from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
@@ -376,13 +376,18 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         }
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
     started = time.perf_counter()
-    if action in ("save-draft", "autosave"):
+    saving = action in ("save-draft", "autosave")
+    if saving:
         event = telemetry.DRAFT_UPDATED if fr.state.draft_id else telemetry.DRAFT_CREATED
+    else:
+        event = telemetry.MESSAGE_SENT
+    if limited := limits.check(request, limits.DRAFT_SAVE if saving else limits.SEND):
+        response = _rate_limited(request, fr, limited, action, context, make_form)
+    elif saving:
         response = _save_draft(
             request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
         )
     else:
-        event = telemetry.MESSAGE_SENT
         response = _send(
             request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name
         )
@@ -395,6 +400,23 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         veteran_id=request.user.pk,
         device=telemetry.device_of(request),
     )
+    return response
+
+
+def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):
+    """Over the veteran's rate: nothing stored, the text stays on the page, try again later."""
+    if action == "autosave":
+        response = JsonResponse({"errors": {"__all__": [{"message": limited.message}]}}, status=429)
+    else:
+        form = make_form(request.POST, request.FILES)
+        form.is_valid()
+        form.add_error(None, limited.message)
+        fr.save()
+        context = {**context, "files_dropped": bool(request.FILES)}
+        response = render(
+            request, "messaging/start_message.html", {**context, "form": form}, status=429
+        )
+    response["Retry-After"] = str(limited.retry_after)
     return response
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -37,7 +38,7 @@ def _bad(detail: str, status: int = 400) -> JsonResponse:
 # veteran, so a forged one can do no harm beyond a count (and is rate-limited).
 @csrf_exempt
 @require_POST
-@ratelimit(key="user_or_ip", rate="120/m", block=False)
+@ratelimit(key="user_or_ip", rate=lambda group, request: settings.SM_BEACON_RATE, block=False)
 def beacon(request):
     """Record a page view or an interaction: {"event": "...", "page": "/path/"}."""
     if getattr(request, "limited", False):
