@@ -297,6 +297,11 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         # Sent already (a retry, a double click, another tab): the same result again.
         return _sent(request)
     if not legacy and (redirect_response := fr.guard(Page.START)):
+        if request.method == "POST" and redirect_response.url != url_of(Page.INBOX):
+            # E.g. the flag was rolled back while the veteran typed: the text goes along to
+            # the page they are sent to (the legacy compose page fills itself from it).
+            fr.state.pending = {**_typed(request), "recipient": str(fr.state.care_team or "")}
+            fr.save()
         return redirect_response
     if legacy and not fr.recipients.can_message_anyone:
         return fr.guard(Page.INTERSTITIAL)

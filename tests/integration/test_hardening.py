@@ -356,3 +356,19 @@ def test_incoming_request_id_is_kept(client, db):
     request_id = "0f4c8a2e9b1d4e7f8a6b5c4d3e2f1a0b"
     response = client.get("/health/", HTTP_X_REQUEST_ID=request_id)
     assert response["X-Request-ID"] == request_id
+
+
+# --- A rollback while a veteran types -------------------------------------------------------
+
+
+def test_rollback_while_typing_carries_the_text_to_the_legacy_page(at_start, set_flags):
+    client = at_start()
+    key = key_of(client.get(START))
+    set_flags(curated=False, recent=False)  # the rollback lands while the veteran types
+    data = {**FILLED, "subject": "Typed before", "idempotency_key": key, "action": "send"}
+    response = client.post(START, data)
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/new-message/"
+    assert not Message.objects.filter(subject="Typed before").exists()
+    legacy = unescape(client.get(response["Location"]).content.decode())
+    assert 'value="Typed before"' in legacy and "Hello there, care team." in legacy
+    assert re.search(r'<option value="4399504"[^>]*selected', legacy), "team kept"
