@@ -32,8 +32,8 @@ migrate: install
 # The demo environment: the demo bundle, both flags on for everyone.
 demo-data: migrate
 	$(PY) manage.py load_bundle $(BUNDLE)
-	$(PY) manage.py waffle_flag mhv_secure_messaging_curated_list_flow --everyone
-	$(PY) manage.py waffle_flag mhv_secure_messaging_recent_recipients --everyone
+	$(PY) manage.py rollout set E --flag mhv_secure_messaging_curated_list_flow --actor make-demo-data --reason "demo data" > /dev/null
+	$(PY) manage.py rollout set E --flag mhv_secure_messaging_recent_recipients --actor make-demo-data --reason "demo data" > /dev/null
 	$(PY) manage.py simulate_traffic --veterans 30 --days 14
 
 run: install assets demo-data
@@ -62,9 +62,10 @@ serve: install assets
 
 # Ratios and timings from one run (never asserted in tests). BENCH_EVENTS for the dashboard.
 BENCH_EVENTS ?= 100000
-bench: install
+bench: install assets
 	$(PY) bench/finder.py
 	DJANGO_SETTINGS_MODULE=sm_portal.settings $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf static/build staticfiles node_modules $(VENV) db.sqlite3 media

@@ -13,6 +13,31 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = 2000  # recycle workers now and then
 max_requests_jitter = 200
-accesslog = "-"
+# Django logs every request itself (sm_portal.request: route, status, time, request id, and
+# nothing personal), so gunicorn's access log (full URLs with query strings, client
+# addresses) stays off. gunicorn's own messages are JSON lines like the app's.
+accesslog = None
 errorlog = "-"
+_JSON = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": _JSON},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
 wsgi_app = "sm_portal.wsgi:application"

@@ -80,7 +80,9 @@ def load(request) -> FlowState:
 
 
 def save(request, state: FlowState) -> None:
-    request.session[SESSION_KEY] = asdict(state)
+    value = asdict(state)
+    if request.session.get(SESSION_KEY) != value:  # unchanged: no session write
+        request.session[SESSION_KEY] = value
 
 
 def clear(request) -> None:

@@ -44,11 +44,9 @@ class FlowRequest:
             return []  # no query when the step is off
         return recent_teams(veteran=self.request.user, recipients=self.recipients)
 
-    @property
+    @cached_property
     def facts(self) -> Facts:
-        return Facts(
-            can_message_anyone=self.recipients.can_message_anyone, has_recent=bool(self.recent)
-        )
+        return _LazyFacts(self)  # type: ignore[return-value]
 
     def guard(self, page: Page):
         """A redirect response when `page` may not be shown now, else None."""
@@ -69,3 +67,19 @@ class FlowRequest:
 
     def save(self) -> None:
         flow.save(self.request, self.state)
+
+
+class _LazyFacts:
+    """`flow.Facts`, each answer computed when routing first asks for it: start message never
+    asks whether there are recent teams, so it never runs that query."""
+
+    def __init__(self, fr: FlowRequest):
+        self._fr = fr
+
+    @cached_property
+    def can_message_anyone(self) -> bool:
+        return self._fr.recipients.can_message_anyone
+
+    @cached_property
+    def has_recent(self) -> bool:
+        return bool(self._fr.recent)

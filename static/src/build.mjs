@@ -2,12 +2,16 @@
 //
 //   static/src/styles.scss -> static/build/sm.css   (Dart Sass, compressed)
 //   static/src/app.js      -> static/build/sm.js    (esbuild, iife, es2018)
-//   USWDS images the CSS points at -> static/build/img/
+//   USWDS images the CSS points at -> inlined into sm.css as data: URIs
 //
-// Run with `npm run build` (after `npm ci`). Works offline, safe to rerun:
-// static/build/ is rebuilt from scratch each time. Exits non-zero on a
-// compile error, a missing image, an @font-face in the CSS, or when the gzip
-// size of sm.css + sm.js goes over the budget.
+// Pages load only sm.css and sm.js: every url("img/....svg") in the compiled
+// CSS is replaced with a URL-encoded (not base64: it gzips better) SVG data:
+// URI. Any other image the CSS points at would still be copied to
+// static/build/img/ (there are none today). Run with `npm run build` (after
+// `npm ci`). Works offline, safe to rerun: static/build/ is rebuilt from
+// scratch each time. Exits non-zero on a compile error, a missing image, an
+// @font-face in the CSS, or when the gzip size of sm.css + sm.js goes over
+// the budget.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -43,7 +47,6 @@ function buildCss() {
   if (/@font-face/i.test(css)) {
     fail("sm.css contains @font-face; web fonts must not be loaded");
   }
-  fs.writeFileSync(path.join(OUT, "sm.css"), css);
   return css;
 }
 
@@ -62,26 +65,58 @@ async function buildJs() {
   });
 }
 
-// Copy every image the compiled CSS refers to with url(img/...).
-function copyImages(css) {
-  const urls = new Set();
-  for (const match of css.matchAll(/url\(\s*(['"]?)([^'")]+)\1\s*\)/g)) {
-    const url = match[2].trim();
-    if (url.startsWith("data:") || url.startsWith("#")) continue;
-    if (!url.startsWith(IMG_PREFIX)) {
-      fail(`unexpected url(${url}) in sm.css (expected ${IMG_PREFIX}...)`);
+// Every url(...) in the compiled CSS. Empty url("") (USWDS leaves a few) and
+// data:/fragment URLs are left alone; anything else must be under img/.
+const URL_RE = /url\(\s*(['"]?)([^'")]*)\1\s*\)/g;
+
+function imagePath(url) {
+  if (!url.startsWith(IMG_PREFIX)) {
+    fail(`unexpected url(${url}) in sm.css (expected ${IMG_PREFIX}...)`);
+  }
+  const rel = url.split(/[?#]/)[0].slice(IMG_PREFIX.length);
+  const from = path.join(USWDS_IMG, rel);
+  if (!fs.existsSync(from)) fail(`sm.css refers to ${url}, not found at ${from}`);
+  return { rel, from };
+}
+
+// SVG text -> `data:image/svg+xml,...` for use inside url("..."): whitespace
+// collapsed, the XML declaration and comments dropped, double quotes turned
+// into single quotes (or %22 if the SVG already uses single quotes), and only
+// the characters that are unsafe in a data: URL or a double-quoted CSS string
+// percent-encoded (%, #, <, >, ", \, control and non-ASCII characters, ...).
+function svgDataUri(svg) {
+  let text = svg
+    .replace(/^\uFEFF/, "")
+    .replace(/<\?xml[^>]*\?>/gi, "")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/>\s+</g, "><")
+    .trim();
+  if (!text.includes("'")) text = text.replace(/"/g, "'");
+  const encoded = text.replace(/[^ -~]|[%#<>"\\{}|^`\[\]?]/gu, (ch) => encodeURIComponent(ch));
+  return `data:image/svg+xml,${encoded}`;
+}
+
+// Inline every SVG the CSS refers to with url(img/...); copy any other image
+// to static/build/img/. Fails on a missing image or a URL outside img/.
+function inlineImages(css) {
+  const cache = new Map();
+  const copied = new Set();
+  const out = css.replace(URL_RE, (whole, quote, rawUrl) => {
+    const url = rawUrl.trim();
+    if (url === "" || url.startsWith("data:") || url.startsWith("#")) return whole;
+    const { rel, from } = imagePath(url);
+    if (!/\.svg$/i.test(rel)) {
+      const to = path.join(OUT, "img", rel);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.copyFileSync(from, to);
+      copied.add(rel);
+      return whole;
     }
-    urls.add(url.split(/[?#]/)[0]);
-  }
-  for (const url of [...urls].sort()) {
-    const rel = url.slice(IMG_PREFIX.length);
-    const from = path.join(USWDS_IMG, rel);
-    const to = path.join(OUT, "img", rel);
-    if (!fs.existsSync(from)) fail(`sm.css refers to ${url}, not found at ${from}`);
-    fs.mkdirSync(path.dirname(to), { recursive: true });
-    fs.copyFileSync(from, to);
-  }
-  return urls.size;
+    if (!cache.has(rel)) cache.set(rel, svgDataUri(fs.readFileSync(from, "utf8")));
+    return `url("${cache.get(rel)}")`;
+  });
+  return { css: out, inlined: cache.size, copied: copied.size };
 }
 
 function sizes(file) {
@@ -95,9 +130,9 @@ async function main() {
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
 
-  const css = buildCss();
+  const images = inlineImages(buildCss());
+  fs.writeFileSync(path.join(OUT, "sm.css"), images.css);
   await buildJs();
-  const images = copyImages(css);
 
   let total = 0;
   for (const file of ["sm.css", "sm.js"]) {
@@ -105,7 +140,7 @@ async function main() {
     total += gzip;
     console.log(`static/build/${file}: ${raw} bytes raw, ${gzip} bytes gzip -9`);
   }
-  console.log(`static/build/img/: ${images} image(s) copied`);
+  console.log(`sm.css: ${images.inlined} SVG image(s) inlined as data: URIs, ${images.copied} other image(s) copied to static/build/img/`);
   console.log(`total gzip: ${total} bytes (budget ${GZIP_BUDGET})`);
   if (total > GZIP_BUDGET) fail(`gzip total ${total} is over the ${GZIP_BUDGET} byte budget`);
 }
