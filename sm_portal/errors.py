@@ -54,7 +54,7 @@ def server_error(request):
                 "SERVER_ERROR",
             )
     else:
-        template = "errors/503.html" if unavailable else "errors/500.html"
+        template = "503.html" if unavailable else "500.html"
         html = loader.get_template(template).render({"user": AnonymousUser()})
         response = HttpResponse(html, status=status)
     if unavailable:

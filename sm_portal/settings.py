@@ -162,6 +162,13 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# A multipart body cut short is refused (400), never parsed without its last file or with
+# its last field half there (messaging/uploads.py); then Django's own handlers.
+FILE_UPLOAD_HANDLERS = [
+    "messaging.uploads.WholeMultipartUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
 
 # Waffle: our own flag model (chosen before the first migration), flags default off,

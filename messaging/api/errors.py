@@ -1,5 +1,7 @@
 """Errors the way vets-api reports them: {"errors": [{"title", "detail", "code", "status"}]}."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -57,6 +59,13 @@ def exception_handler(exc, context):
                 ]
             },
             status=404,
+        )
+    if isinstance(exc, RequestDataTooBig):  # else Django's HTML 400 page
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is larger than {limit} bytes (uploaded files not counted)"
+        return Response(
+            {"errors": [error(413, "Payload too large", detail, "SM_PAYLOAD_TOO_LARGE")]},
+            status=413,
         )
     if isinstance(exc, RecipientNotAllowed):
         return Response(

@@ -26,6 +26,7 @@ from messaging.recipients.finder import MAX_QUERY_LENGTH
 from messaging.selectors import (
     FOLDER_IDS,
     care_team_search,
+    draft_for,
     folder_search,
     folders_with_counts,
     message_for,
@@ -37,7 +38,8 @@ from .inflection import KeyInflectionJSONParser, KeyInflectionMultiPartParser
 
 PLATFORM_HEADER = "X-Platform"
 ERRORS = {400: s.ErrorResponse, 401: s.ErrorResponse, 404: s.ErrorResponse, 422: s.ErrorResponse}
-WRITE_ERRORS = {**ERRORS, 429: s.ErrorResponse}  # rate-limited per veteran
+# Writes can also be too large (413) or rate-limited per veteran (429).
+WRITE_ERRORS = {**ERRORS, 413: s.ErrorResponse, 429: s.ErrorResponse}
 # X-Key-Inflection: camel (camelCase keys) is described once, in the schema's description:
 # the schema itself documents the default snake_case shape.
 PLATFORM = OpenApiParameter(
@@ -235,6 +237,8 @@ class DraftDetailView(MessagingApiView):
     )
     def put(self, request, draft_id: int):
         """Update one of the veteran's drafts."""
+        # Anyone else's draft is a 404 whatever the body says (never a 422 about its fields).
+        draft_for(veteran=request.user, draft_id=draft_id)
         try:
             values, _ = self.fields(request, request.data)
         except _FormInvalid as exc:

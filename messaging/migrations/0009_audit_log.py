@@ -4,28 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0008_dismissed_name_changes'),
+        ("messaging", "0008_dismissed_name_changes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(choices=[('message.sent', 'Message Sent'), ('draft.deleted', 'Draft Deleted'), ('message.deleted', 'Message Deleted'), ('flag.changed', 'Flag Changed')], max_length=30)),
-                ('actor', models.CharField(max_length=150)),
-                ('actor_id', models.BigIntegerField(blank=True, null=True)),
-                ('target_type', models.CharField(max_length=20)),
-                ('target_id', models.CharField(max_length=100)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('detail', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("message.sent", "Message Sent"),
+                            ("draft.deleted", "Draft Deleted"),
+                            ("message.deleted", "Message Deleted"),
+                            ("flag.changed", "Flag Changed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("actor", models.CharField(max_length=150)),
+                ("actor_id", models.BigIntegerField(blank=True, null=True)),
+                ("target_type", models.CharField(max_length=20)),
+                ("target_id", models.CharField(max_length=100)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("detail", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_target_idx')],
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["target_type", "target_id"], name="audit_target_idx")
+                ],
             },
         ),
     ]

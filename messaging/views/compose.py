@@ -272,8 +272,9 @@ def _initial(state: FlowState, draft: Message | None) -> dict:
 
 
 def _typed(request) -> dict[str, str]:
-    """What the veteran typed, kept in the flow state while they are on another page."""
-    return {k: request.POST.get(k, "")[:10000] for k in (*PENDING_FIELDS, "recipient")}
+    """What the veteran typed, kept in the flow state while they are on another page: all of
+    it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it)."""
+    return {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
 
 
 def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
@@ -376,9 +377,7 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     action = request.POST.get("action", "send")
     flow_name = Flow.LEGACY if legacy else Flow.CURATED
     if action in ("change-team", "delete-draft"):
-        fr.state.pending = {
-            k: request.POST.get(k, "")[:10000] for k in (*PENDING_FIELDS, "recipient")
-        }
+        fr.state.pending = _typed(request)
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
     started = time.perf_counter()
     saving = action in ("save-draft", "autosave")

@@ -156,7 +156,9 @@ def test_redis_down_the_flow_still_signs_in_routes_by_flag_and_sends(
     set_flags(curated=True, recent=False)
     client = Client()
     # Sign in through the real form: the session is written to the database.
-    signed_in = client.post("/sign-in/", {"username": "vista.single", "password": "demo-password-1"})
+    signed_in = client.post(
+        "/sign-in/", {"username": "vista.single", "password": "demo-password-1"}
+    )
     assert signed_in.status_code == 302, signed_in.content[:300]
     # The flag comes from the database: the curated interstitial, not the legacy page.
     interstitial = client.get(f"{BASE}/new-message/").content.decode()
@@ -372,3 +374,26 @@ def test_rollback_while_typing_carries_the_text_to_the_legacy_page(at_start, set
     legacy = unescape(client.get(response["Location"]).content.decode())
     assert 'value="Typed before"' in legacy and "Hello there, care team." in legacy
     assert re.search(r'<option value="4399504"[^>]*selected', legacy), "team kept"
+
+
+# --- Clear error pages ----------------------------------------------------------------------
+
+
+def test_a_form_without_its_csrf_token_gets_a_clear_page(demo_data, user_named, set_flags):
+    set_flags(curated=True, recent=False)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_named("vista.single"))
+    response = client.post(START, {**FILLED, "action": "send"})
+    assert response.status_code == 403
+    page = unescape(response.content.decode())
+    assert "<title>Your page expired | Veterans Affairs</title>" in page
+    assert "Nothing was sent or saved." in page
+    assert not Message.objects.filter(subject="Rate me").exists()
+
+
+def test_an_unknown_page_gets_a_clear_404(veteran_client):
+    response = veteran_client("vista.single").get(f"{BASE}/no-such-page/")
+    assert response.status_code == 404
+    page = unescape(response.content.decode())
+    assert "<title>Page not found | Veterans Affairs</title>" in page
+    assert "Go to your messages" in page
