@@ -106,7 +106,8 @@ def _months_ago(moment, months: int):
 
 def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
     """Distinct recipients of the veteran's sent messages in the last N months, most recent
-    first, only those the veteran may message now, at most M (both settings). One query."""
+    first, only those the veteran may message now, at most M (both settings). Two queries:
+    the recent team ids, then those teams."""
     since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
     rows = (
         Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
@@ -114,9 +115,11 @@ def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
         .annotate(last=Max("sent_at"))
         .order_by("-last", "-care_team__upstream_id")
     )
+    rows = list(rows)
+    found = recipients.get_many(recipient_id for recipient_id, _last in rows)
     teams = []
     for recipient_id, _last in rows:
-        recipient = recipients.get(recipient_id)
+        recipient = found.get(recipient_id)
         if recipient and recipient.can_message:
             teams.append(recipient)
             if len(teams) == settings.SM_RECENT_TEAMS_MAX:
@@ -273,9 +276,11 @@ def name_changes(*, veteran, recipients: RecipientSet) -> list[dict]:
         .order_by("-last", "upstream_id")
         .values_list("upstream_id", "old_name")
     )
+    rows = list(rows)
+    pools = recipients.get_many(pool_id for pool_id, _old_name in rows)
     changes = []
     for pool_id, old_name in rows:
-        pool = recipients.get(pool_id)
+        pool = pools.get(pool_id)
         if pool is not None and pool.can_message:
             changes.append({"pool_id": pool_id, "old": old_name, "new": pool.display_name})
         if len(changes) == MAX_NAME_CHANGES:

@@ -1,84 +1,42 @@
 """Recipients: the one place that knows who a veteran may message.
 
-`recipients_for(veteran)` reads the normalised care teams the adapters stored and
-answers every question the pages, the services and the API ask. Its query count
-does not depend on how many teams the veteran has.
+`recipients_for(veteran)` answers every question the pages, the services and the API ask
+about the veteran's recipients, from the normalised care teams the adapters stored. Each
+question reads only what answers it: a summary per care system (two grouped queries), the
+teams of one system, a few teams by id, or, when a page really lists every team, all of
+them. The number of queries never depends on how many teams the veteran has, and neither
+does the work a flow page does (a veteran with 2,000 teams opens the interstitial as fast
+as one with 10).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from .common import ORACLE_HEALTH, VISTA, CareSystemRef, Recipient
+from .common import ORACLE_HEALTH, VISTA, CareSystemRef, Recipient, may_message
 
-__all__ = ["Recipient", "CareSystemRef", "RecipientSet", "recipients_for", "VISTA", "ORACLE_HEALTH"]
+__all__ = [
+    "Recipient",
+    "CareSystemRef",
+    "RecipientSet",
+    "SystemSummary",
+    "recipients_for",
+    "VISTA",
+    "ORACLE_HEALTH",
+]
 
 
-@dataclass(frozen=True)
-class RecipientSet:
-    """A veteran's recipients, in data order (VistA payload order, then OH registrations)."""
+@dataclass(frozen=True, slots=True)
+class SystemSummary:
+    """How many of the veteran's teams one care system holds, and of what kind."""
 
-    recipients: tuple[Recipient, ...]
-
-    @cached_property
-    def _by_id(self) -> dict[int, Recipient]:
-        return {r.id: r for r in self.recipients}
-
-    def get(self, recipient_id: int | str | None) -> Recipient | None:
-        try:
-            return self._by_id.get(int(recipient_id))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
-
-    def can_message(self, recipient_id: int | str | None) -> bool:
-        recipient = self.get(recipient_id)
-        return bool(recipient and recipient.can_message)
-
-    @cached_property
-    def messageable(self) -> tuple[Recipient, ...]:
-        return tuple(r for r in self.recipients if r.can_message)
-
-    @cached_property
-    def care_systems(self) -> tuple[CareSystemRef, ...]:
-        """Every care system the veteran has a team in, in data order."""
-        return tuple(dict.fromkeys(r.care_system for r in self.recipients))
-
-    @cached_property
-    def messageable_systems(self) -> tuple[CareSystemRef, ...]:
-        """Care systems with at least one team the veteran may message, in data order."""
-        return tuple(dict.fromkeys(r.care_system for r in self.messageable))
-
-    @cached_property
-    def blocked_systems(self) -> tuple[CareSystemRef, ...]:
-        """Care systems where every one of the veteran's teams is blocked."""
-        return tuple(
-            system
-            for system in self.care_systems
-            if all(r.blocked for r in self.recipients if r.care_system == system)
-        )
-
-    @cached_property
-    def blocked_teams(self) -> tuple[Recipient, ...]:
-        return tuple(r for r in self.recipients if r.blocked)
-
-    def in_system(
-        self, station_number: str, *, messageable_only: bool = True
-    ) -> tuple[Recipient, ...]:
-        pool = self.messageable if messageable_only else self.recipients
-        return tuple(r for r in pool if r.care_system.station_number == station_number)
-
-    @property
-    def has_vista(self) -> bool:
-        return any(r.source == VISTA for r in self.recipients)
-
-    @property
-    def has_oh(self) -> bool:
-        return any(r.source == ORACLE_HEALTH for r in self.recipients)
-
-    @property
-    def can_message_anyone(self) -> bool:
-        return bool(self.messageable)
+    system: CareSystemRef
+    sources: frozenset[str]
+    teams: int
+    blocked: int
+    messageable: int
 
 
 _TEAM_COLUMNS = (
@@ -92,64 +50,277 @@ _TEAM_COLUMNS = (
     "care_system__name",
     "care_system__ehr",
 )
+_SYSTEM_COLUMNS = ("care_system_id", "care_system__station_number", "care_system__name")
 
 
-def _recipients(rows, systems: dict, seen: set, out: list) -> None:
-    """Rows of (_TEAM_COLUMNS..., blocked, on_contact_list) -> Recipients. Plain tuples, not
-    model instances: with 2,000 teams the page pays for rows, not for ORM objects."""
-    for (
-        upstream_id,
-        source,
-        name,
-        display,
-        signature,
-        system_id,
-        station,
-        system_name,
-        ehr,
-        blocked,
-        listed,
-    ) in rows:  # noqa: E501
-        if upstream_id in seen:  # the loader refuses duplicates; stay safe on old data
-            continue
-        seen.add(upstream_id)
-        system = systems.get(system_id)
-        if system is None:
-            system = systems[system_id] = CareSystemRef(station, system_name, ehr)
-        out.append(
-            Recipient(
-                id=upstream_id,
-                source=source,
-                name=name,
-                display_name=display,
-                care_system=system,
-                blocked=blocked,
-                on_contact_list=listed,
-                signature_required=signature,
+class RecipientSet:
+    """A veteran's recipients, in data order (VistA payload order, then OH registrations)."""
+
+    def __init__(self, veteran):
+        self._veteran = veteran
+        self._systems: dict[int, CareSystemRef] = {}  # one CareSystemRef per care system
+        self._known: dict[int, Recipient | None] = {}  # teams read by id so far
+        self._by_station: dict[str, tuple[Recipient, ...]] = {}
+        # Once the summary is read: station -> (VistA-linked teams, OH pools), so that a read
+        # skips the query for a kind of team the veteran has none of there.
+        self._kinds: dict[str, tuple[int, int]] | None = None
+
+    # --- The whole list (pages and endpoints that show every team) ------------------------
+
+    @cached_property
+    def recipients(self) -> tuple[Recipient, ...]:
+        return tuple(self._read())
+
+    def _everything_read(self) -> bool:
+        return "recipients" in self.__dict__
+
+    @cached_property
+    def _by_id(self) -> dict[int, Recipient]:
+        return {r.id: r for r in self.recipients}
+
+    @cached_property
+    def messageable(self) -> tuple[Recipient, ...]:
+        return tuple(r for r in self.recipients if r.can_message)
+
+    # --- Teams by id ----------------------------------------------------------------------
+
+    def get(self, recipient_id: int | str | None) -> Recipient | None:
+        try:
+            wanted = int(recipient_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        return self.get_many([wanted]).get(wanted)
+
+    def get_many(self, recipient_ids: Iterable[int]) -> dict[int, Recipient]:
+        """The veteran's teams among these ids (one read for all the ids not seen yet)."""
+        ids = {int(i) for i in recipient_ids if i is not None}
+        if self._everything_read():
+            return {i: self._by_id[i] for i in ids if i in self._by_id}
+        missing = ids - self._known.keys()
+        if missing:
+            found = {r.id: r for r in self._read(ids=missing)}
+            self._known.update({i: found.get(i) for i in missing})
+        return {i: r for i in ids if (r := self._known[i]) is not None}
+
+    def can_message(self, recipient_id: int | str | None) -> bool:
+        recipient = self.get(recipient_id)
+        return bool(recipient and recipient.can_message)
+
+    # --- Care systems ---------------------------------------------------------------------
+
+    @cached_property
+    def summary(self) -> tuple[SystemSummary, ...]:
+        """Every care system the veteran has a team in, in data order, with its counts."""
+        if self._everything_read():
+            return _summarise(self.recipients)
+        return self._read_summary()
+
+    @cached_property
+    def care_systems(self) -> tuple[CareSystemRef, ...]:
+        return tuple(s.system for s in self.summary)
+
+    @cached_property
+    def messageable_systems(self) -> tuple[CareSystemRef, ...]:
+        """Care systems with at least one team the veteran may message, in data order."""
+        return tuple(s.system for s in self.summary if s.messageable)
+
+    @cached_property
+    def blocked_systems(self) -> tuple[CareSystemRef, ...]:
+        """Care systems where every one of the veteran's teams is blocked."""
+        return tuple(s.system for s in self.summary if s.blocked == s.teams)
+
+    @cached_property
+    def blocked_teams(self) -> tuple[Recipient, ...]:
+        if self._everything_read():
+            return tuple(r for r in self.recipients if r.blocked)
+        if not any(s.blocked for s in self.summary):
+            return ()
+        return tuple(self._read(blocked=True))
+
+    def teams_count(self, system: CareSystemRef) -> int:
+        return next((s.teams for s in self.summary if s.system == system), 0)
+
+    def in_system(
+        self, station_number: str, *, messageable_only: bool = True
+    ) -> tuple[Recipient, ...]:
+        if self._everything_read():
+            teams = tuple(
+                r for r in self.recipients if r.care_system.station_number == station_number
             )
+        else:
+            if station_number not in self._by_station:
+                known = any(s.system.station_number == station_number for s in self.summary)
+                self._by_station[station_number] = (
+                    tuple(self._read(station=station_number)) if known else ()
+                )
+            teams = self._by_station[station_number]
+        return tuple(r for r in teams if r.can_message) if messageable_only else teams
+
+    @property
+    def has_vista(self) -> bool:
+        return any(VISTA in s.sources for s in self.summary)
+
+    @property
+    def has_oh(self) -> bool:
+        return any(ORACLE_HEALTH in s.sources for s in self.summary)
+
+    @property
+    def can_message_anyone(self) -> bool:
+        return bool(self.messageable_systems)
+
+    # --- Reading ----------------------------------------------------------------------------
+
+    def _system(self, system_id: int, station: str, name: str, ehr: str) -> CareSystemRef:
+        system = self._systems.get(system_id)
+        if system is None:
+            system = self._systems[system_id] = CareSystemRef(station, name, ehr)
+        return system
+
+    def _read(self, *, ids=None, station=None, blocked=None) -> list[Recipient]:
+        """The veteran's teams, in data order: VistA-linked teams, then the OH pools of the
+        facilities they are registered at, narrowed when asked. Plain rows, not model
+        instances: with 2,000 teams the page pays for rows, not for ORM objects."""
+        from django.db.models import F, Value
+
+        from messaging.models import CareTeam, VeteranTeam
+
+        links = VeteranTeam.objects.filter(veteran=self._veteran)
+        pools = CareTeam.objects.filter(
+            per_facility=True, care_system__oh_registrations__veteran=self._veteran
+        )
+        if ids is not None:
+            links = links.filter(care_team__upstream_id__in=ids)
+            pools = pools.filter(upstream_id__in=ids)
+        if station is not None:
+            links = links.filter(care_team__care_system__station_number=station)
+            pools = pools.filter(care_system__station_number=station)
+        want_links, want_pools = self._kinds_wanted(station)
+        links = links if want_links else links.none()  # a none() queryset runs no query
+        pools = pools if want_pools else pools.none()
+        if blocked is not None:
+            links = links.filter(blocked=blocked)
+            pools = pools.none() if blocked else pools  # pools are never blocked: no query
+        # One query: links in payload order, then pools in registration order.
+        links = (
+            links.order_by()
+            .annotate(kind=Value(0), k1=F("position"), k2=F("pk"), k3=Value(0))
+            .values_list(
+                *(f"care_team__{c}" for c in _TEAM_COLUMNS),
+                "blocked",
+                "on_contact_list",
+                "kind",
+                "k1",
+                "k2",
+                "k3",
+            )
+        )
+        pools = (
+            pools.order_by()
+            .annotate(
+                blocked=Value(False),
+                on_contact_list=Value(True),
+                kind=Value(1),
+                k1=F("care_system__oh_registrations__position"),
+                k2=F("position"),
+                k3=F("pk"),
+            )
+            .values_list(*_TEAM_COLUMNS, "blocked", "on_contact_list", "kind", "k1", "k2", "k3")
+        )
+        rows = links.union(pools, all=True).order_by("kind", "k1", "k2", "k3")
+        recipients, seen = [], set()
+        for row in rows:
+            upstream_id, source, name, display, signature, system_id, *system = row[:9]
+            b, listed = row[9], row[10]
+            if upstream_id in seen:  # the loader refuses duplicates; stay safe on old data
+                continue
+            seen.add(upstream_id)
+            recipients.append(
+                Recipient(
+                    id=upstream_id,
+                    source=source,
+                    name=name,
+                    display_name=display,
+                    care_system=self._system(system_id, *system),
+                    blocked=b,
+                    on_contact_list=listed,
+                    signature_required=signature,
+                )
+            )
+        return recipients
+
+    def _kinds_wanted(self, station: str | None) -> tuple[bool, bool]:
+        if self._kinds is None:
+            return True, True
+        if station is not None:
+            linked, pooled = self._kinds.get(station, (0, 0))
+        else:
+            linked = sum(n for n, _ in self._kinds.values())
+            pooled = sum(n for _, n in self._kinds.values())
+        return linked > 0, pooled > 0
+
+    def _read_summary(self) -> tuple[SystemSummary, ...]:
+        """One grouped query: the veteran's VistA links by system, source, blocked and
+        contact-list state, then the OH pools offered to them by system and source."""
+        from django.db.models import Count, Min, Value
+
+        from messaging.models import CareTeam, VeteranTeam
+
+        link_groups = (
+            VeteranTeam.objects.filter(veteran=self._veteran)
+            .order_by()
+            .values_list(
+                *(f"care_team__{c}" for c in (*_SYSTEM_COLUMNS, "care_system__ehr", "source")),
+                "blocked",
+                "on_contact_list",
+            )
+            .annotate(first=Min("position"), teams=Count("pk"), kind=Value(0))
+        )
+        pool_groups = (
+            CareTeam.objects.filter(
+                per_facility=True, care_system__oh_registrations__veteran=self._veteran
+            )
+            .order_by()
+            .values_list(*_SYSTEM_COLUMNS, "care_system__ehr", "source")
+            .annotate(
+                blocked=Value(False),
+                on_contact_list=Value(True),
+                first=Min("care_system__oh_registrations__position"),
+                teams=Count("pk"),
+                kind=Value(1),
+            )
+        )
+        rows = link_groups.union(pool_groups, all=True).order_by("kind", "first")
+        counts: dict[CareSystemRef, list] = {}  # system -> [sources, teams, blocked, messageable]
+        kinds: dict[str, list[int]] = {}
+        for system_id, station, name, ehr, source, blocked, listed, _, teams, kind in rows:
+            kinds.setdefault(station, [0, 0])[kind] += teams
+            entry = counts.setdefault(self._system(system_id, station, name, ehr), [set(), 0, 0, 0])
+            entry[0].add(source)
+            entry[1] += teams
+            entry[2] += teams if blocked else 0
+            entry[3] += teams if may_message(blocked=blocked, on_contact_list=listed) else 0
+        self._kinds = {station: (linked, pooled) for station, (linked, pooled) in kinds.items()}
+        return tuple(
+            SystemSummary(system, frozenset(sources), teams, blocked, messageable)
+            for system, (sources, teams, blocked, messageable) in counts.items()
         )
 
 
+def _summarise(recipients: Iterable[Recipient]) -> tuple[SystemSummary, ...]:
+    counts: dict[CareSystemRef, list] = {}
+    for r in recipients:
+        entry = counts.setdefault(r.care_system, [set(), 0, 0, 0])
+        entry[0].add(r.source)
+        entry[1] += 1
+        entry[2] += r.blocked
+        entry[3] += r.can_message
+    return tuple(
+        SystemSummary(system, frozenset(sources), teams, blocked, messageable)
+        for system, (sources, teams, blocked, messageable) in counts.items()
+    )
+
+
 def recipients_for(veteran) -> RecipientSet:
-    """The veteran's recipients, VistA-linked and OH pools alike (two queries, whatever the
-    number of teams)."""
-    from django.db.models import Value
-
-    from messaging.models import CareTeam, VeteranTeam
-
-    systems: dict[int, CareSystemRef] = {}
-    recipients: list[Recipient] = []
-    seen: set[int] = set()
-    links = (
-        VeteranTeam.objects.filter(veteran=veteran)
-        .order_by("position", "pk")
-        .values_list(*(f"care_team__{c}" for c in _TEAM_COLUMNS), "blocked", "on_contact_list")
-    )
-    _recipients(links, systems, seen, recipients)
-    pools = (
-        CareTeam.objects.filter(per_facility=True, care_system__oh_registrations__veteran=veteran)
-        .order_by("care_system__oh_registrations__position", "position", "pk")
-        .values_list(*_TEAM_COLUMNS, Value(False), Value(True))
-    )
-    _recipients(pools, systems, seen, recipients)
-    return RecipientSet(recipients=tuple(recipients))
+    """The veteran's recipients, VistA-linked and OH pools alike. Lazy: nothing is read until
+    a question is asked, and then only what answers it."""
+    return RecipientSet(veteran)

@@ -31,7 +31,13 @@ class Recipient:
 
     @property
     def can_message(self) -> bool:
-        return not self.blocked and self.on_contact_list
+        return may_message(blocked=self.blocked, on_contact_list=self.on_contact_list)
+
+
+def may_message(*, blocked: bool, on_contact_list: bool) -> bool:
+    """The rule: a team can be messaged unless it is blocked, and only from the contact list
+    (Oracle Health pools are never blocked and always on it)."""
+    return not blocked and on_contact_list
 
 
 @dataclass(frozen=True, slots=True)

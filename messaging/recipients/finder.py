@@ -119,12 +119,19 @@ def find(recipients: list[Recipient], query: str) -> list[Match]:
     return ranked
 
 
+@lru_cache(maxsize=20_000)
 def plain_type_of_care(display_name: str) -> str | None:
     """The everyday type of care for a team whose name does not say it (its name only has
-    an abbreviation such as BHIP, PACT or ROI), else None."""
+    an abbreviation such as BHIP, PACT or ROI), else None. Cached: a page lists hundreds of
+    teams, and team names change only with a new data bundle."""
     vocab = vocabulary()
     lowered = display_name.lower().replace("'", "")
-    if any(care_type.lower().replace("'", "") in lowered for care_type in vocab["care_types"]):
+    if any(care_type in lowered for care_type in _care_types_lowered()):
         return None
     name_words = set(words(display_name))
     return next((plain for code, plain in vocab["plain_types"].items() if code in name_words), None)
+
+
+@lru_cache(maxsize=1)
+def _care_types_lowered() -> tuple[str, ...]:
+    return tuple(t.lower().replace("'", "") for t in vocabulary()["care_types"])

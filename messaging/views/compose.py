@@ -114,9 +114,7 @@ def recent(request):
 def _blocked_warning(fr: FlowRequest) -> str | None:
     recipients = fr.recipients
     systems = recipients.blocked_systems
-    if len(systems) == 1 and len(recipients.blocked_teams) == sum(
-        1 for r in recipients.recipients if r.care_system == systems[0]
-    ):
+    if len(systems) == 1 and len(recipients.blocked_teams) == recipients.teams_count(systems[0]):
         return f"You can't send messages to care teams at {systems[0].name}"
     if len(recipients.blocked_teams) == 1:
         return f"You can't send messages to {recipients.blocked_teams[0].display_name}"

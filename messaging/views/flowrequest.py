@@ -55,7 +55,9 @@ class FlowRequest:
             return None
         if target == Page.INBOX:
             flow.clear(self.request)
-            messages.warning(self.request, ALL_BLOCKED if self.recipients.recipients else NO_TEAMS)
+            messages.warning(
+                self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
+            )
         return redirect(url_of(target))
 
     def go(self, target) -> object:

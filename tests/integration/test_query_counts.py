@@ -61,4 +61,5 @@ def test_flow_pages_query_count_constant(client, set_flags, curated):
     large = _walk(client, "large", curated=curated)
     print("queries per page (10 teams / 2000 teams):", {k: (small[k], large[k]) for k in small})
     assert small == large
-    assert max(small.values()) <= 12
+    # On SQLite the flags are read from the database cache table; with Redis, 2 fewer.
+    assert max(small.values()) <= 13

@@ -72,15 +72,16 @@ def test_drafts_do_not_count_as_recent():
     assert ids(user) == [101]
 
 
-def test_one_query():
-    user = _veteran_with_history([(n, n + 1) for n in range(9)])
-    recipients = recipients_for(user)
+def test_two_queries_whatever_the_history():
+    """The recent teams, then those teams' details: never one query per team."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as ctx:
-        recent_teams(veteran=user, recipients=recipients)
-    assert len(ctx) == 1
+    for history in ([(1, 2)], [(n, n + 1) for n in range(9)]):
+        user = _veteran_with_history(history)
+        with CaptureQueriesContext(connection) as ctx:
+            teams = recent_teams(veteran=user, recipients=recipients_for(user))
+        assert teams and len(ctx) == 2
 
 
 # --- Contact list --------------------------------------------------------------------------

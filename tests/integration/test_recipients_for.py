@@ -67,3 +67,47 @@ def test_query_count_same_for_10_and_2000_teams(db):
     large_queries, large_count = _queries_for("large")
     assert (small_count, large_count) == (10, 2000)
     assert small_queries == large_queries == 2
+
+
+DEMO_VETERANS = [
+    "vista.single",
+    "vista.multi",
+    "oh.only",
+    "hybrid",
+    "many.systems",
+    "all.blocked",
+    "no.teams",
+    "facility.blocked",
+]
+
+
+@pytest.mark.parametrize("username", DEMO_VETERANS)
+def test_every_narrow_answer_agrees_with_the_whole_list(demo_data, user_named, username):
+    """Pages ask narrow questions (a summary, one system, a few ids) so that they never read
+    every team; each answer must be exactly what the whole list says."""
+    from messaging.recipients import _summarise
+
+    veteran = user_named(username)
+    whole = recipients_for(veteran).recipients
+    lazy = recipients_for(veteran)
+    assert lazy.summary == _summarise(whole)
+    assert lazy.care_systems == tuple(dict.fromkeys(r.care_system for r in whole))
+    assert lazy.messageable_systems == tuple(
+        dict.fromkeys(r.care_system for r in whole if r.can_message)
+    )
+    assert lazy.blocked_teams == tuple(r for r in whole if r.blocked)
+    assert lazy.can_message_anyone == any(r.can_message for r in whole)
+    assert (lazy.has_vista, lazy.has_oh) == (
+        any(r.source == "vista" for r in whole),
+        any(r.source == "oracle_health" for r in whole),
+    )
+    for system in lazy.care_systems:
+        station = system.station_number
+        in_system = tuple(r for r in whole if r.care_system.station_number == station)
+        assert lazy.in_system(station, messageable_only=False) == in_system
+        assert lazy.in_system(station) == tuple(r for r in in_system if r.can_message)
+        assert lazy.teams_count(system) == len(in_system)
+    some = [r.id for r in whole[::7]] + [999_999_999]
+    assert lazy.get_many(some) == {r.id: r for r in whole[::7]}
+    assert lazy.get(999_999_999) is None and lazy.get("not a number") is None
+    assert "recipients" not in lazy.__dict__, "no narrow question read the whole list"
