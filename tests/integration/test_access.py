@@ -106,6 +106,28 @@ def test_production_profile_refuses_demo_sign_in_and_flag_overrides():
     assert json.loads(out) == [False, False, False, True, 31536000]
 
 
+def test_check_deploy_is_clean_under_the_production_profile():
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_PROFILE": "production",
+        "SECRET_KEY": "check-only-" + "k3y-" * 15,
+        "ALLOWED_HOSTS": "example.org",
+        "DJANGO_SETTINGS_MODULE": "sm_portal.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
 def test_content_security_policy_header(client, db):
     policy = client.get("/sign-in/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
