@@ -6,7 +6,7 @@ BUNDLE ?= messaging/fixtures/demo-bundle.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo-data lint check clean bench serve
+.PHONY: run test install assets migrate demo-data lint check clean bench serve load drills
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,19 @@ bench: install assets
 	$(PY) bench/finder.py
 	DJANGO_SETTINGS_MODULE=sm_portal.settings $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
 	$(PY) bench/pages.py
+
+# Load test and fault drills (bench/load/, locust from the `load` extra; never part of
+# `make test`). Each makes and drops its own PostgreSQL database (sm_load, sm_drill) and
+# uses its own Redis db (5, 6); `drills` stops and restarts PostgreSQL and Redis.
+$(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[load]'
+	touch $@
+
+load: install assets $(VENV)/.load-installed
+	$(PY) bench/load/run.py $(LOAD_ARGS)
+
+drills: install assets $(VENV)/.load-installed
+	$(PY) bench/load/drills.py $(DRILLS_ARGS)
 
 clean:
 	rm -rf static/build staticfiles node_modules $(VENV) db.sqlite3 media

@@ -10,7 +10,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
-keepalive = 5
+# Idle keep-alive connections stay open longer than a load balancer's idle timeout (AWS ALB:
+# 60 s), so the balancer never reuses a connection gunicorn is closing (a 502).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 max_requests = 2000  # recycle workers now and then
 max_requests_jitter = 200
 # Django logs every request itself (sm_portal.request: route, status, time, request id, and

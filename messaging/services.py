@@ -211,7 +211,8 @@ def _account(User, *, username: str, password: str, full_name: str, staff: bool)
         username=username, defaults={"first_name": full_name[:150]}
     )
     changed = created
-    if not user.check_password(password):
+    # A new account has no password to check (checking would cost a second hash).
+    if created or not user.check_password(password):
         user.set_password(password)
         changed = True
     if user.first_name != full_name[:150] or user.is_staff != staff:

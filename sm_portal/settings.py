@@ -260,7 +260,8 @@ LOGGING = {
         "request_id": {
             "()": "django_guid.log_filters.CorrelationId",
             "correlation_id_field": "request_id",
-        }
+        },
+        "throttle": {"()": "sm_portal.logfilters.Throttle", "seconds": 30},
     },
     "formatters": {
         "json": {
@@ -283,5 +284,7 @@ LOGGING = {
         # runserver's own access lines carry query strings; ours (sm_portal.request) don't.
         "django.server": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
+        # While Redis is down, one line every 30 s (with the count dropped), not one a request.
+        "django_redis.cache": {"filters": ["throttle"]},
     },
 }

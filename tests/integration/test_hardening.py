@@ -397,3 +397,43 @@ def test_an_unknown_page_gets_a_clear_404(veteran_client):
     page = unescape(response.content.decode())
     assert "<title>Page not found | Veterans Affairs</title>" in page
     assert "Go to your messages" in page
+
+
+def test_redis_outage_logs_once_per_interval_not_once_per_request(demo_data, settings):
+    """django-redis logs each ignored exception; the throttle keeps one line every 30 s."""
+    import logging.config
+
+    from django.core.cache import caches
+
+    settings.CACHES = DEAD_REDIS
+    settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # as with REDIS_URL set
+    stream = io.StringIO()
+    logging.config.dictConfig(
+        {
+            **settings.LOGGING,
+            "root": {},
+            "handlers": {
+                "capture": {
+                    "class": "logging.StreamHandler",
+                    "stream": stream,
+                    "filters": ["request_id"],
+                    "formatter": "json",
+                }
+            },
+            "loggers": {
+                **settings.LOGGING["loggers"],
+                "django_redis.cache": {
+                    "filters": ["throttle"],
+                    "handlers": ["capture"],
+                    "propagate": False,
+                },
+            },
+        }
+    )
+    try:
+        for _ in range(50):
+            caches["default"].get("anything")
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    assert len(lines) == 1 and lines[0]["logger"] == "django_redis.cache"
