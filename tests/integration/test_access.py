@@ -118,6 +118,7 @@ def test_check_deploy_is_clean_under_the_production_profile():
         "ALLOWED_HOSTS": "example.org",
         "DJANGO_SETTINGS_MODULE": "sm_portal.settings",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the live-server tests, never deployed
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,

@@ -401,39 +401,26 @@ def test_an_unknown_page_gets_a_clear_404(veteran_client):
 
 def test_redis_outage_logs_once_per_interval_not_once_per_request(demo_data, settings):
     """django-redis logs each ignored exception; the throttle keeps one line every 30 s."""
-    import logging.config
-
     from django.core.cache import caches
 
+    from sm_portal.logfilters import Throttle
+
+    logger = logging.getLogger("django_redis.cache")
+    assert any(isinstance(f, Throttle) for f in logger.filters), "wired by settings.LOGGING"
     settings.CACHES = DEAD_REDIS
     settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # as with REDIS_URL set
     stream = io.StringIO()
-    logging.config.dictConfig(
-        {
-            **settings.LOGGING,
-            "root": {},
-            "handlers": {
-                "capture": {
-                    "class": "logging.StreamHandler",
-                    "stream": stream,
-                    "filters": ["request_id"],
-                    "formatter": "json",
-                }
-            },
-            "loggers": {
-                **settings.LOGGING["loggers"],
-                "django_redis.cache": {
-                    "filters": ["throttle"],
-                    "handlers": ["capture"],
-                    "propagate": False,
-                },
-            },
-        }
-    )
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(CorrelationId("request_id"))
+    options = settings.LOGGING["formatters"]["json"]
+    handler.setFormatter(JsonFormatter(options["fmt"], rename_fields=options["rename_fields"]))
+    saved = logger.filters[:], logger.handlers[:], logger.propagate
+    logger.filters = [Throttle(seconds=30)]  # a fresh one: earlier tests' lines don't count
+    logger.handlers, logger.propagate = [handler], False
     try:
         for _ in range(50):
             caches["default"].get("anything")
     finally:
-        logging.config.dictConfig(settings.LOGGING)
+        logger.filters, logger.handlers, logger.propagate = saved
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
     assert len(lines) == 1 and lines[0]["logger"] == "django_redis.cache"
