@@ -175,15 +175,6 @@ def contact_list(
     return [(system, sorted(teams, key=team_sort_key)) for system, teams in groups.items()]
 
 
-def message_sent_with_key(*, veteran, key: str) -> Message | None:
-    """The message the veteran already sent under this idempotency key, if any."""
-    if not key:
-        return None
-    return Message.objects.filter(
-        veteran=veteran, idempotency_key=key, state=Message.State.SENT
-    ).first()
-
-
 def message_for(*, veteran, message_id: int) -> Message:
     """A sent or received message of the veteran's, with its attachments."""
     return (

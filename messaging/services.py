@@ -327,6 +327,14 @@ def message_send(
     draft turning into it are one transaction."""
     key = (idempotency_key or "")[:100]
     existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
+    if existing and existing.idempotency_key == key and key:
+        content = (int(recipient_id), category, subject, body)
+        if _content_of(existing) != content:
+            # Another message written under the same key (the flow's key is shared by the
+            # session's tabs): it is a message of its own, with a key of its own that its
+            # retries share.
+            key = _content_key(key, content)
+            existing = _already_sent(veteran=veteran, key=key, draft_id=None)
     if existing:
         return SendResult(existing, created=False)
     team, recipient = _messageable_team(veteran=veteran, recipient_id=recipient_id)
@@ -386,6 +394,15 @@ def message_send(
         _delete_files(stored_names)
         raise
     return SendResult(message, created=True)
+
+
+def _content_of(message: Message) -> tuple:
+    return (message.care_team.upstream_id, message.category, message.subject, message.body)
+
+
+def _content_key(key: str, content: tuple) -> str:
+    digest = hashlib.sha256(repr(content).encode()).hexdigest()[:32]
+    return f"{key[:60]}.{digest}"
 
 
 def _already_sent(*, veteran, key: str, draft_id: int | None) -> Message | None:

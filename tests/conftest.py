@@ -93,3 +93,15 @@ def choose_team(client, station: str, team_id: int):
         response
     )
     return response
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch):
+    """django-ratelimit counts in fixed windows (a minute for "10/m"): a test that crosses
+    a window's end would see its count restart. Freeze django-ratelimit's clock only."""
+    import types
+
+    import django_ratelimit.core
+
+    now = django_ratelimit.core.time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))

@@ -22,7 +22,6 @@ from messaging.recipients.finder import MAX_QUERY_LENGTH, plain_type_of_care
 from messaging.selectors import (
     care_team_search,
     draft_for,
-    message_sent_with_key,
     name_changes,
     systems_offered,
     team_label,
@@ -287,20 +286,38 @@ def _draft_fields_valid(request, recipient, rules, legacy_recipients) -> DraftFi
     )
 
 
+def _adopt_posted_page(request, fr: FlowRequest, *, legacy: bool) -> None:
+    """Every tab of a session shares one flow state, so a form speaks for its own page: the
+    care team it showed and the draft it edits, whatever another tab chose meanwhile."""
+    if "draft_id" in request.POST:
+        try:
+            fr.state.draft_id = int(request.POST["draft_id"]) if request.POST["draft_id"] else None
+        except ValueError as exc:
+            raise Http404("No such draft") from exc
+    if not legacy and "flow_team" in request.POST:
+        recipient = fr.recipients.get(request.POST["flow_team"])
+        # A team that is no longer the veteran's: none (they choose again), never another tab's.
+        fr.state.care_team = recipient.id if recipient else None
+        fr.state.accepted = fr.state.accepted or recipient is not None
+
+
 def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     """Start message (curated) or the legacy compose page (curated flag off)."""
     fr = fr or FlowRequest(request)
-    if request.method == "POST" and message_sent_with_key(
-        veteran=request.user, key=request.POST.get("idempotency_key", "")
-    ):
-        # Sent already (a retry, a double click, another tab): the same result again.
-        return _sent(request)
+    if request.method == "POST":
+        _adopt_posted_page(request, fr, legacy=legacy)
     if not legacy and (redirect_response := fr.guard(Page.START)):
         if request.method == "POST" and redirect_response.url != url_of(Page.INBOX):
             # E.g. the flag was rolled back while the veteran typed: the text goes along to
             # the page they are sent to (the legacy compose page fills itself from it).
             fr.state.pending = {**_typed(request), "recipient": str(fr.state.care_team or "")}
             fr.save()
+            messages.warning(
+                request,
+                "We didn’t send your message: this page changed while you were writing. "
+                "Check your message, then select Send again."
+                + (" Attach your files again." if request.FILES else ""),
+            )
         return redirect_response
     if legacy and not fr.recipients.can_message_anyone:
         return fr.guard(Page.INTERSTITIAL)

@@ -224,7 +224,7 @@ function initCompose(form) {
     }
     if (!saveFields.every((name) => field(name).value.trim())) return;
     const data = new FormData();
-    ["csrfmiddlewaretoken", "idempotency_key", ...saveFields].forEach((name) => {
+    ["csrfmiddlewaretoken", "idempotency_key", "draft_id", "flow_team", ...saveFields].forEach((name) => {
       if (field(name)) data.append(name, field(name).value);
     });
     data.append("action", "autosave");
@@ -244,6 +244,9 @@ function initCompose(form) {
       .then((result) => {
         const status = $("#sm-save-status");
         if (status && result.status) status.textContent = result.status;
+        // The draft this page edits from now on (a second tab may edit another one).
+        const draftId = $("[data-sm-draft-id]", form);
+        if (draftId && result.draftId) draftId.value = result.draftId;
         savedEdits = snapshot; // clean, unless something changed meanwhile
       })
       .catch((error) => console.warn(error))

@@ -518,3 +518,30 @@ def test_typing_hearing_offers_audiology_first(signed_in, page):
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(combo).to_have_value("VHA SPO Audiology")
+
+
+def test_two_tabs_each_send_what_they_show(signed_in, page, live_server):
+    """Two tabs of one session writing to two teams: each message goes to the team its own
+    page shows, whichever tab chose last."""
+    begin(signed_in, page, "oh.only")
+    care_team_combo(page).fill("Allergy")
+    page.get_by_role("option", name=re.compile("Allergy")).first.click()
+    page.get_by_role("button", name="Continue").click()
+    fill_message(page, subject="From tab A")
+
+    tab_b = page.context.new_page()
+    tab_b.goto(f"{live_server.url}/my-health/secure-messages/inbox/")
+    start_new_message(tab_b, check_axe=False)
+    continue_to_start_message(tab_b)
+    care_team_combo(tab_b).fill("Audio")
+    tab_b.get_by_role("option", name=re.compile("Audiology")).first.click()
+    tab_b.get_by_role("button", name="Continue").click()
+    fill_message(tab_b, subject="From tab B")
+    assert_accessible(tab_b, "start message, second tab")
+
+    page.bring_to_front()
+    send(page)
+    tab_b.bring_to_front()
+    send(tab_b)
+    sent = {m.subject: m.care_team.display_name for m in Message.objects.filter(state="sent")}
+    assert "Allergy" in sent["From tab A"] and "Audiology" in sent["From tab B"], sent

@@ -56,7 +56,7 @@ def test_bad_beacon_payloads_are_400_and_store_nothing(veteran_client, body):
     assert not MetricEvent.objects.exists()
 
 
-def test_beacon_is_rate_limited(veteran_client):
+def test_beacon_is_rate_limited(veteran_client, ratelimit_clock):
     client = veteran_client("hybrid")
     body = {"event": "page-view", "page": f"{BASE}/inbox/"}
     codes = [post(client, body).status_code for _ in range(125)]

@@ -49,8 +49,14 @@ def at_start(veteran_client, set_flags):
 
 def sent(username):
     return Message.objects.filter(
-        veteran__username=username, state="sent", idempotency_key__regex=r"^[0-9a-f]{32}$"
+        veteran__username=username, state="sent", idempotency_key__regex=r"^[0-9a-f]{32}"
     )
+
+
+def page_fields(response) -> dict:
+    """The hidden fields a browser posts back from a start-message page."""
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html(response)))
+    return {k: v for k, v in fields.items() if k in ("idempotency_key", "draft_id", "flow_team")}
 
 
 def test_start_message_shows_to_line_and_fields(at_start):
@@ -430,15 +436,84 @@ def test_cannot_read_another_veterans_message(veteran_client, demo_data):
     assert veteran_client("hybrid").get(f"{BASE}/messages/{message.pk}/").status_code == 404
 
 
-def test_second_tab_after_send_gets_the_same_result(at_start):
+def test_second_tab_after_send_same_message_once_edited_message_its_own(at_start):
     client = at_start()
-    key = key_of(client.get(START))
-    data = {**FILLED, "idempotency_key": key, "action": "send"}
+    data = {**FILLED, **page_fields(client.get(START)), "action": "send"}
     assert client.post(START, data)["Location"] == f"{BASE}/inbox/"
-    # The other tab still shows the form; its Send lands on "Message sent", not a dead end.
-    response = client.post(START, {**data, "body": "edited in tab 2"}, follow=True)
+    # The same message from the other tab (or a retry): the same result, one message.
+    response = client.post(START, data, follow=True)
     assert "Message sent" in html(response)
     assert sent("vista.single").count() == 1
+    # Edited in the other tab before its Send: a message of its own (nothing typed is
+    # dropped), and still exactly once when that Send is retried.
+    edited = {**data, "body": "edited in tab 2"}
+    assert client.post(START, edited)["Location"] == f"{BASE}/inbox/"
+    assert client.post(START, edited)["Location"] == f"{BASE}/inbox/"
+    assert sorted(sent("vista.single").values_list("body", flat=True)) == sorted(
+        [FILLED["body"], "edited in tab 2"]
+    )
+
+
+def _two_teams(username):
+    from django.contrib.auth import get_user_model
+
+    from messaging.recipients import recipients_for
+
+    teams = recipients_for(get_user_model().objects.get(username=username)).messageable
+    return teams[0], next(t for t in teams if t.id != teams[0].id)
+
+
+def test_each_tab_sends_to_the_team_its_page_shows(veteran_client, set_flags):
+    set_flags(curated=True, recent=False)
+    client = veteran_client("vista.multi")
+    first, second = _two_teams("vista.multi")
+    choose_team(client, first.care_system.station_number, first.id)
+    tab_a = page_fields(client.get(START))
+    assert tab_a["flow_team"] == str(first.id)
+    choose_team(client, second.care_system.station_number, second.id)  # tab B moves on
+    response = client.post(START, {**FILLED, **tab_a, "action": "send"})
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/inbox/"
+    assert sent("vista.multi").get().care_team.upstream_id == first.id
+
+
+def test_each_tab_saves_the_draft_it_edits(veteran_client, set_flags):
+    set_flags(curated=True, recent=False)
+    client = veteran_client("vista.multi")
+    first, second = _two_teams("vista.multi")
+    choose_team(client, first.care_system.station_number, first.id)
+    fields = page_fields(client.get(START))
+    client.post(START, {**FILLED, **fields, "subject": "Draft X", "action": "save-draft"})
+    tab_a = page_fields(client.get(START))  # the page after its save: draft X
+    x = Message.objects.get(subject="Draft X", state="draft")
+    assert tab_a["draft_id"] == str(x.pk)
+    # Tab B: another message, saved as draft Y.
+    client.get(f"{BASE}/drafts/")
+    choose_team(client, second.care_system.station_number, second.id)
+    fields = page_fields(client.get(START))
+    assert fields["draft_id"] == ""
+    client.post(START, {**FILLED, **fields, "subject": "Draft Y", "action": "save-draft"})
+    y = Message.objects.get(subject="Draft Y", state="draft")
+    # Tab A saves its edit, then autosaves: both go to draft X; draft Y is untouched.
+    edit = {**FILLED, **tab_a, "subject": "Draft X edited"}
+    assert client.post(START, {**edit, "action": "save-draft"}).status_code == 302
+    autosave = client.post(START, {**edit, "body": "Autosaved in A", "action": "autosave"})
+    assert autosave.json()["draftId"] == x.pk
+    x.refresh_from_db()
+    y.refresh_from_db()
+    assert (x.subject, x.body, x.care_team.upstream_id) == (
+        "Draft X edited",
+        "Autosaved in A",
+        first.id,
+    )
+    assert (y.subject, y.body, y.care_team.upstream_id) == ("Draft Y", FILLED["body"], second.id)
+
+
+def test_a_posted_team_that_is_not_the_veterans_is_never_replaced_by_another_tabs(at_start):
+    client = at_start()
+    fields = {**page_fields(client.get(START)), "flow_team": "6238802"}  # an OH pool, not theirs
+    response = client.post(START, {**FILLED, **fields, "action": "send"})
+    assert response.status_code == 302 and response["Location"].endswith("/select-care-team/")
+    assert not sent("vista.single").exists()
 
 
 def test_failed_send_says_files_must_be_attached_again(at_start):

@@ -175,7 +175,9 @@ def test_redis_down_the_flow_still_signs_in_routes_by_flag_and_sends(
 # --- Rate limits ----------------------------------------------------------------------------
 
 
-def test_page_send_is_rate_limited_per_veteran_and_keeps_the_text(at_start, settings):
+def test_page_send_is_rate_limited_per_veteran_and_keeps_the_text(
+    at_start, settings, ratelimit_clock
+):
     settings.SM_SEND_RATE = "2/m"
     client = at_start()
     for n in range(2):
@@ -198,7 +200,7 @@ def test_page_send_is_rate_limited_per_veteran_and_keeps_the_text(at_start, sett
     assert other.post(START, {**FILLED, "idempotency_key": key}).status_code == 302
 
 
-def test_page_draft_save_and_autosave_are_rate_limited(at_start, settings):
+def test_page_draft_save_and_autosave_are_rate_limited(at_start, settings, ratelimit_clock):
     settings.SM_DRAFT_RATE = "1/m"
     client = at_start()
     assert client.post(START, {**FILLED, "action": "save-draft"}).status_code == 302
@@ -213,7 +215,7 @@ def test_page_draft_save_and_autosave_are_rate_limited(at_start, settings):
     ]
 
 
-def test_api_send_and_draft_save_are_rate_limited(api, settings):
+def test_api_send_and_draft_save_are_rate_limited(api, settings, ratelimit_clock):
     settings.SM_SEND_RATE = "1/m"
     settings.SM_DRAFT_RATE = "1/m"
     client = api()
