@@ -97,8 +97,11 @@ def _score(document: _Document, query: str, query_words: list[str]) -> tuple[flo
         elif len(word) >= 3 and any(n.startswith(word) for n in document.name_words):
             score += 2
             matched.append(word)
-        elif len(word) >= 4 and process.extractOne(
-            word, document.single_words, scorer=fuzz.ratio, score_cutoff=80
+        elif (
+            len(word) >= 4
+            # A word the vocabulary knows is meant as typed: "dental" is not a typo of "mental".
+            and word not in _vocabulary_words()
+            and process.extractOne(word, document.single_words, scorer=fuzz.ratio, score_cutoff=80)
         ):
             score += 1.5
             matched.append(word)
@@ -135,3 +138,14 @@ def plain_type_of_care(display_name: str) -> str | None:
 @lru_cache(maxsize=1)
 def _care_types_lowered() -> tuple[str, ...]:
     return tuple(t.lower().replace("'", "") for t in vocabulary()["care_types"])
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_words() -> frozenset[str]:
+    """Every word of the vocabulary's types of care and their everyday terms."""
+    vocab = vocabulary()
+    found: set[str] = set()
+    for care_type, phrases in vocab["care_types"].items():
+        for text in (care_type, *phrases):
+            found.update(words(text))
+    return frozenset(w for w in found if w not in STOPWORDS)

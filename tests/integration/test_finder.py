@@ -65,6 +65,13 @@ def test_empty_nonsense_or_huge_query_gives_the_alphabetical_list(search, query)
     assert all(m.score == 0 for m in results)
 
 
+@pytest.mark.parametrize("query", ["dental", "my teeth", "dentist"])
+def test_a_known_need_with_no_team_matches_nothing_not_a_look_alike(search, query):
+    """Spokane has no dental team: "dental" must not turn into "mental" (mental health)."""
+    results = search(query, "668", "oh.only")
+    assert all(m.score == 0 for m in results), top3(results)
+
+
 def test_only_teams_the_veteran_may_message(search):
     names = {m.recipient.display_name for m in search("heart", None, "hybrid")}
     assert not any(n.startswith("VHA SPO") for n in names)  # hybrid is not registered at 668
