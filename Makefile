@@ -64,7 +64,7 @@ serve: install assets
 BENCH_EVENTS ?= 100000
 bench: install assets
 	$(PY) bench/finder.py
-	DJANGO_SETTINGS_MODULE=sm_portal.settings $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
+	DJANGO_SETTINGS_MODULE=sm_portal.settings LOG_LEVEL=WARNING $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
 	$(PY) bench/pages.py
 
 # Load test and fault drills (bench/load/, locust from the `load` extra; never part of
