@@ -46,13 +46,6 @@ TIME_BAR = 3.0
 HTML_BAR = 25_000  # bytes, gzip -9 (KB = 1,000 bytes, as static/src/build.mjs counts)
 ASSETS_BAR = 45_000
 MAX_STATIC = 3
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def setup(db_path: str) -> None:
@@ -181,6 +174,8 @@ def first_render_requests(
     """Each flow page opened in a fresh browser context (empty cache): the requests it made."""
     from playwright.sync_api import sync_playwright
 
+    from tests.chromium import CHROMIUM_FLAGS
+
     results: dict[str, dict] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -289,7 +284,8 @@ def main() -> None:
 
         # 5: first render in Chromium, as the 2,000-team veteran.
         network = None
-        chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        from tests.chromium import CHROMIUM_PATH as chromium
+
         browser_missing = not os.access(chromium, os.X_OK)
         if not args.no_browser and not browser_missing:
             server, server_url = start_live_server()

@@ -6,17 +6,12 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.chromium import CHROMIUM_FLAGS, CHROMIUM_PATH
+
 # Playwright's sync API runs an event loop in the test thread; ORM calls from test code
 # would raise SynchronousOnlyOperation without this (tests only, never in settings).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -24,7 +19,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "executable_path": CHROMIUM_PATH,
         "args": CHROMIUM_FLAGS,
     }
 
