@@ -15,15 +15,21 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
+        # The URL pattern, not the path: ids stay out of the logs too.
+        route = f"/{match.route}" if match else None
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         log.info(
-            "request",
+            "%s %s %s %sms",
+            request.method,
+            route or "(no route)",
+            response.status_code,
+            duration_ms,
             extra={
                 "method": request.method,
-                # The URL pattern, not the path: ids stay out of the logs too.
-                "route": f"/{match.route}" if match else None,
+                "route": route,
                 "view": match.view_name if match else None,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": duration_ms,
             },
         )
         return response

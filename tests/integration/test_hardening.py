@@ -341,7 +341,9 @@ def test_request_log_is_json_with_request_id_and_nothing_personal(at_start, sett
         logger.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     last = lines[-1]
-    assert last["message"] == "request" and last["level"] == "INFO"
+    route = "/my-health/secure-messages/new-message/start-message/"
+    assert last["message"] == f"POST {route} 302 {last['duration_ms']}ms"
+    assert last["level"] == "INFO"
     assert last["request_id"] == response["X-Request-ID"]
     assert (last["method"], last["status"], last["view"]) == (
         "POST",
