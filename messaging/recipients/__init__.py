@@ -93,7 +93,8 @@ class RecipientSet:
 
     def get_many(self, recipient_ids: Iterable[int]) -> dict[int, Recipient]:
         """The veteran's teams among these ids (one read for all the ids not seen yet)."""
-        ids = {int(i) for i in recipient_ids if i is not None}
+        # Ids that fit no database integer name no team (and would not fit the query).
+        ids = {int(i) for i in recipient_ids if i is not None and -(2**63) <= int(i) < 2**63}
         if self._everything_read():
             return {i: self._by_id[i] for i in ids if i in self._by_id}
         missing = ids - self._known.keys()

@@ -290,10 +290,10 @@ def _adopt_posted_page(request, fr: FlowRequest, *, legacy: bool) -> None:
     """Every tab of a session shares one flow state, so a form speaks for its own page: the
     care team it showed and the draft it edits, whatever another tab chose meanwhile."""
     if "draft_id" in request.POST:
-        try:
-            fr.state.draft_id = int(request.POST["draft_id"]) if request.POST["draft_id"] else None
-        except ValueError as exc:
-            raise Http404("No such draft") from exc
+        posted = request.POST["draft_id"]
+        if posted and not (posted.isdigit() and int(posted) < 2**63):
+            raise Http404("No such draft")
+        fr.state.draft_id = int(posted) if posted else None
     if not legacy and "flow_team" in request.POST:
         recipient = fr.recipients.get(request.POST["flow_team"])
         # A team that is no longer the veteran's: none (they choose again), never another tab's.

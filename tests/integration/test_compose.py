@@ -508,9 +508,10 @@ def test_each_tab_saves_the_draft_it_edits(veteran_client, set_flags):
     assert (y.subject, y.body, y.care_team.upstream_id) == ("Draft Y", FILLED["body"], second.id)
 
 
-def test_a_posted_team_that_is_not_the_veterans_is_never_replaced_by_another_tabs(at_start):
+@pytest.mark.parametrize("team", ["6238802", "9" * 30, "x"], ids=["not theirs", "huge", "junk"])
+def test_a_posted_team_that_is_not_the_veterans_is_never_replaced_by_another_tabs(at_start, team):
     client = at_start()
-    fields = {**page_fields(client.get(START)), "flow_team": "6238802"}  # an OH pool, not theirs
+    fields = {**page_fields(client.get(START)), "flow_team": team}
     response = client.post(START, {**FILLED, **fields, "action": "send"})
     assert response.status_code == 302 and response["Location"].endswith("/select-care-team/")
     assert not sent("vista.single").exists()
@@ -563,3 +564,11 @@ def test_legacy_signature_required_only_for_teams_that_need_it(veteran_client, s
     assert Message.objects.get(
         care_team__upstream_id=4399506, state="sent", subject=FILLED["subject"]
     ).body.endswith("Signed electronically on " + timezone.localdate().isoformat() + ".")
+
+
+@pytest.mark.parametrize("draft_id", ["9" * 30, "-1", "x"])
+def test_a_posted_draft_id_that_names_no_draft_is_a_404(at_start, draft_id):
+    client = at_start()
+    fields = {**page_fields(client.get(START)), "draft_id": draft_id}
+    assert client.post(START, {**FILLED, **fields, "action": "save-draft"}).status_code == 404
+    assert not Message.objects.filter(subject=FILLED["subject"]).exists()
