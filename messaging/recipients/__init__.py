@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from . import queries
 from .common import ORACLE_HEALTH, VISTA, CareSystemRef, Recipient, may_message
 
 __all__ = [
@@ -37,20 +38,6 @@ class SystemSummary:
     teams: int
     blocked: int
     messageable: int
-
-
-_TEAM_COLUMNS = (
-    "upstream_id",
-    "source",
-    "name",
-    "display_name",
-    "signature_required",
-    "care_system_id",
-    "care_system__station_number",
-    "care_system__name",
-    "care_system__ehr",
-)
-_SYSTEM_COLUMNS = ("care_system_id", "care_system__station_number", "care_system__name")
 
 
 class RecipientSet:
@@ -179,59 +166,20 @@ class RecipientSet:
 
     def _read(self, *, ids=None, station=None, blocked=None) -> list[Recipient]:
         """The veteran's teams, in data order: VistA-linked teams, then the OH pools of the
-        facilities they are registered at, narrowed when asked. Plain rows, not model
-        instances: with 2,000 teams the page pays for rows, not for ORM objects."""
-        from django.db.models import F, Value
-
-        from messaging.models import CareTeam, VeteranTeam
-
-        links = VeteranTeam.objects.filter(veteran=self._veteran)
-        pools = CareTeam.objects.filter(
-            per_facility=True, care_system__oh_registrations__veteran=self._veteran
-        )
-        if ids is not None:
-            links = links.filter(care_team__upstream_id__in=ids)
-            pools = pools.filter(upstream_id__in=ids)
-        if station is not None:
-            links = links.filter(care_team__care_system__station_number=station)
-            pools = pools.filter(care_system__station_number=station)
+        facilities they are registered at, narrowed when asked (one query, `queries.py`).
+        Plain rows, not model instances: with 2,000 teams a page pays for rows only."""
         want_links, want_pools = self._kinds_wanted(station)
-        links = links if want_links else links.none()  # a none() queryset runs no query
-        pools = pools if want_pools else pools.none()
-        if blocked is not None:
-            links = links.filter(blocked=blocked)
-            pools = pools.none() if blocked else pools  # pools are never blocked: no query
-        # One query: links in payload order, then pools in registration order.
-        links = (
-            links.order_by()
-            .annotate(kind=Value(0), k1=F("position"), k2=F("pk"), k3=Value(0))
-            .values_list(
-                *(f"care_team__{c}" for c in _TEAM_COLUMNS),
-                "blocked",
-                "on_contact_list",
-                "kind",
-                "k1",
-                "k2",
-                "k3",
-            )
+        rows = queries.team_rows(
+            self._veteran.pk,
+            ids=ids,
+            station=station,
+            blocked=blocked,
+            links=want_links,
+            pools=want_pools,
         )
-        pools = (
-            pools.order_by()
-            .annotate(
-                blocked=Value(False),
-                on_contact_list=Value(True),
-                kind=Value(1),
-                k1=F("care_system__oh_registrations__position"),
-                k2=F("position"),
-                k3=F("pk"),
-            )
-            .values_list(*_TEAM_COLUMNS, "blocked", "on_contact_list", "kind", "k1", "k2", "k3")
-        )
-        rows = links.union(pools, all=True).order_by("kind", "k1", "k2", "k3")
         recipients, seen = [], set()
         for row in rows:
             upstream_id, source, name, display, signature, system_id, *system = row[:9]
-            b, listed = row[9], row[10]
             if upstream_id in seen:  # the loader refuses duplicates; stay safe on old data
                 continue
             seen.add(upstream_id)
@@ -242,9 +190,9 @@ class RecipientSet:
                     name=name,
                     display_name=display,
                     care_system=self._system(system_id, *system),
-                    blocked=b,
-                    on_contact_list=listed,
-                    signature_required=signature,
+                    blocked=row[9],
+                    on_contact_list=row[10],
+                    signature_required=bool(signature),
                 )
             )
         return recipients
@@ -262,38 +210,10 @@ class RecipientSet:
     def _read_summary(self) -> tuple[SystemSummary, ...]:
         """One grouped query: the veteran's VistA links by system, source, blocked and
         contact-list state, then the OH pools offered to them by system and source."""
-        from django.db.models import Count, Min, Value
-
-        from messaging.models import CareTeam, VeteranTeam
-
-        link_groups = (
-            VeteranTeam.objects.filter(veteran=self._veteran)
-            .order_by()
-            .values_list(
-                *(f"care_team__{c}" for c in (*_SYSTEM_COLUMNS, "care_system__ehr", "source")),
-                "blocked",
-                "on_contact_list",
-            )
-            .annotate(first=Min("position"), teams=Count("pk"), kind=Value(0))
-        )
-        pool_groups = (
-            CareTeam.objects.filter(
-                per_facility=True, care_system__oh_registrations__veteran=self._veteran
-            )
-            .order_by()
-            .values_list(*_SYSTEM_COLUMNS, "care_system__ehr", "source")
-            .annotate(
-                blocked=Value(False),
-                on_contact_list=Value(True),
-                first=Min("care_system__oh_registrations__position"),
-                teams=Count("pk"),
-                kind=Value(1),
-            )
-        )
-        rows = link_groups.union(pool_groups, all=True).order_by("kind", "first")
+        rows = queries.summary_rows(self._veteran.pk)
         counts: dict[CareSystemRef, list] = {}  # system -> [sources, teams, blocked, messageable]
         kinds: dict[str, list[int]] = {}
-        for system_id, station, name, ehr, source, blocked, listed, _, teams, kind in rows:
+        for system_id, station, name, ehr, source, blocked, listed, kind, teams in rows:
             kinds.setdefault(station, [0, 0])[kind] += teams
             entry = counts.setdefault(self._system(system_id, station, name, ehr), [set(), 0, 0, 0])
             entry[0].add(source)
