@@ -80,6 +80,9 @@ class _LazyFacts:
 
     @cached_property
     def can_message_anyone(self) -> bool:
+        team = self._fr.state.care_team
+        if team is not None and self._fr.recipients.can_message(team):
+            return True  # the team they chose (start message reads it anyway): no summary
         return self._fr.recipients.can_message_anyone
 
     @cached_property
