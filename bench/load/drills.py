@@ -341,7 +341,15 @@ def judge_rollback(m: dict, events, records) -> Verdict:
     if unknown:
         v.note(f"  ({unknown} interstitials on connections the /proc sampler did not see)")
     missing = [pid for pid in m["workers"] if pid not in per_worker]
-    v.require(not missing, f"workers {missing} served no interstitial after the rollback")
+    if missing and unknown:
+        # Not a failure of the rollback (no curated page was served after it, checked
+        # above), but not shown worker by worker either: say so.
+        v.note(
+            f"  workers {missing} not seen serving an interstitial after the rollback; "
+            f"{unknown} interstitials went over connections the sampler missed (all legacy)"
+        )
+    else:
+        v.require(not missing, f"workers {missing} served no interstitial after the rollback")
     carried = [r for r in records if r["kind"] == "carried" and r["t"] >= m["command"]]
     lost = [r for r in records if r["kind"] == "text_lost" and r["t"] >= m["command"]]
     v.note(
