@@ -30,6 +30,34 @@ class SentMessage(BaseModel):
     body: str = Field(min_length=1)
 
 
+class Prescription(BaseModel):
+    """A prescription the veteran may ask to renew (data.md, "Added in 2026")."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    prescriptionId: int = Field(gt=0)
+    prescriptionName: str = Field(min_length=1, max_length=300)
+    sig: str | None = Field(default=None, max_length=1000)
+    providerFirstName: str | None = Field(default=None, max_length=100)
+    providerLastName: str | None = Field(default=None, max_length=100)
+    expirationDate: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    dispensedDate: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    quantity: int | None = Field(default=None, ge=0)
+    stationNumber: str | None = Field(default=None, max_length=16)
+    careTeamId: int | None = None
+    renewable: bool = False
+
+
+class Signature(BaseModel):
+    """The veteran's message signature (data.md, "Added in 2026")."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str = Field(default="", max_length=50)
+    title: str = Field(default="", max_length=50)
+    include: bool = False
+
+
 class Veteran(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -39,6 +67,9 @@ class Veteran(BaseModel):
     vistaRecipients: Payload | None = None
     ohFacilities: list[str] = Field(default_factory=list)
     sentMessages: list[SentMessage] = Field(default_factory=list)
+    testAccount: bool = False
+    signature: Signature | None = None
+    prescriptions: list[Prescription] = Field(default_factory=list)
 
 
 class Staff(BaseModel):
@@ -47,6 +78,7 @@ class Staff(BaseModel):
     username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
     password: str = Field(min_length=1)
     fullName: str = Field(min_length=1, max_length=200)
+    groups: list[str] = Field(default_factory=list)
 
 
 class Bundle(BaseModel):
@@ -145,11 +177,13 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
             seen_facilities[facility] = system.stationNumber
     registry = Registry.from_entries(bundle.careSystems)
 
+    migrating = {entry.stationNumber for entry in bundle.careSystems if entry.migration}
+
     def oh_station(station: str, where: str) -> None:
         system = registry.system_for(station)
         if system is None:
             problems.append(f"{where}: {station} is not a station in careSystems")
-        elif system.ehr != "oracle_health":
+        elif system.ehr != "oracle_health" and system.station_number not in migrating:
             problems.append(
                 f"{where}: {station} belongs to {system.name}, which is not an Oracle Health system"
             )
@@ -168,7 +202,10 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
             pool_ids.setdefault(pool.poolId, where)
     if problems:
         raise BundleError(problems)
-    pools = adapt_pools(bundle.ohPools, registry)
+    # Pools of a VistA system that is moving to Oracle Health wait for its cutover
+    # (transition.md); until transitions are modelled they are accepted, not stored.
+    waiting = [f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != "oracle_health"]
+    pools = adapt_pools([f for f in bundle.ohPools if f not in waiting], registry)
     pools_by_system: dict[str, list[AdaptedTeam]] = {}
     for team in pools:
         pools_by_system.setdefault(team.recipient.care_system.station_number, []).append(team)

@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from .common import CareSystemRef, Source
 
 
+class Migration(BaseModel):
+    """A VistA system's move to Oracle Health (transition.md): a date or days from load."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    inDays: int | None = Field(default=None, ge=-36500, le=36500)
+
+
 class CareSystemEntry(BaseModel):
     """A registry entry as the data bundle gives it."""
 
@@ -19,6 +28,7 @@ class CareSystemEntry(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     ehr: Source
     facilities: list[str] = Field(default_factory=list)
+    migration: Migration | None = None
 
 
 @dataclass(frozen=True)
