@@ -204,7 +204,9 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
         raise BundleError(problems)
     # Pools of a VistA system that is moving to Oracle Health wait for its cutover
     # (transition.md); until transitions are modelled they are accepted, not stored.
-    waiting = [f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != "oracle_health"]
+    waiting = [
+        f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != "oracle_health"
+    ]
     pools = adapt_pools([f for f in bundle.ohPools if f not in waiting], registry)
     pools_by_system: dict[str, list[AdaptedTeam]] = {}
     for team in pools:
