@@ -247,3 +247,42 @@ def test_no_agent_listening_still_records(settings):
     for _ in range(3):
         telemetry.record(telemetry.MESSAGE_SENT, flow="curated", platform="web", status_code=201)
     assert MetricEvent.objects.filter(name="message_sent").count() == 3
+
+
+def test_rollout_status_compares_sends_with_sends(demo_data, user_named, settings, capsys):
+    """One message posted 24 times with one Idempotency-Key (replays, then 429s) is one send:
+    coverage 100 %, never 1000 %."""
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    rollout.whitelist(CURATED_LIST_FLOW, "oh.only", add=True, actor="lead")
+    settings.SM_SEND_RATE = "10/m"
+    client = APIClient()
+    client.force_authenticate(user_named("oh.only"))
+    body = {"recipient_id": 6238802, "category": "OTHER", "subject": "s", "body": "b"}
+    for _ in range(24):
+        client.post(
+            "/my_health/v1/messaging/messages", body, format="json", HTTP_IDEMPOTENCY_KEY="k"
+        )
+    call_command("rollout", "status", "--flag", CURATED_LIST_FLOW)
+    out = capsys.readouterr().out
+    assert "collection: PASS (1 send metrics for 1 sent messages (100.0%" in out, out
+
+
+def test_collection_coverage_never_above_100_percent(demo_data, user_named):
+    """Sent messages deleted afterwards leave their metrics: still at most 100 %."""
+    from rest_framework.test import APIClient
+
+    rollout.whitelist(CURATED_LIST_FLOW, "oh.only", add=True, actor="lead")
+    client = APIClient()
+    client.force_authenticate(user_named("oh.only"))
+    body = {"recipient_id": 6238802, "category": "OTHER", "subject": "s", "body": "b"}
+    ids = [
+        client.post(
+            "/my_health/v1/messaging/messages", {**body, "subject": f"s{n}"}, format="json"
+        ).json()["data"]["id"]
+        for n in range(3)
+    ]
+    client.delete(f"/my_health/v1/messaging/messages/{ids[0]}")
+    detail = _criterion("collection").detail
+    assert _criterion("collection").passed and "(100.0%" in detail, detail

@@ -108,3 +108,63 @@ def test_device_class_from_user_agent_and_dashboard_breakdown(
     assert '<th scope="row">Desktop</th><td>1</td><td>50.0 %</td><td>1</td>' in table
     # Only the device class is kept, never the agent string.
     assert "iPhone" not in str(list(MetricEvent.objects.values()))
+
+
+# --- Like with like (issue 11, item 7): what each event name counts -------------------------
+
+API = "/my_health/v1/messaging"
+
+
+def _api_client(user_named, username="oh.only"):
+    client = APIClient()
+    client.force_authenticate(user_named(username))
+    return client
+
+
+def test_api_delete_of_a_sent_message_is_not_a_draft_delete(demo_data, user_named, set_flags):
+    set_flags(curated=True, recent=True)
+    client = _api_client(user_named)
+    body = {"recipient_id": 6238802, **FILLED}
+    sent = client.post(f"{API}/messages", body, format="json").json()["data"]["id"]
+    draft = client.post(f"{API}/message_drafts", body, format="json").json()["data"]["id"]
+    assert client.delete(f"{API}/messages/{sent}").status_code == 204
+    assert client.delete(f"{API}/messages/{draft}").status_code == 204
+    assert events() == [
+        ("message_sent", "curated", "web", 201),
+        ("draft_created", "curated", "web", 201),
+        ("message_deleted", "curated", "web", 204),
+        ("draft_deleted", "curated", "web", 204),
+    ]
+
+
+def test_api_replays_and_rate_limited_posts_are_not_sends(
+    demo_data, user_named, set_flags, settings, ratelimit_clock
+):
+    set_flags(curated=True, recent=True)
+    settings.SM_SEND_RATE = "10/m"
+    client = _api_client(user_named)
+    body = {"recipient_id": 6238802, **FILLED}
+    codes = [
+        client.post(f"{API}/messages", body, format="json", HTTP_IDEMPOTENCY_KEY="one").status_code
+        for _ in range(24)
+    ]
+    assert codes == [201] + [200] * 9 + [429] * 14
+    names = [name for name, *_ in events()]
+    assert names == ["message_sent"] + ["message_send_replayed"] * 9 + ["rate_limited"] * 14
+
+
+def test_page_replay_and_rate_limited_send_are_not_sends(
+    veteran_client, set_flags, settings, ratelimit_clock
+):
+    set_flags(curated=True, recent=False)
+    settings.SM_SEND_RATE = "2/m"
+    client = veteran_client("vista.single")
+    choose_team(client, "589", 4399504)
+    form = {**FILLED, "action": "send", "idempotency_key": "same-key"}
+    for _ in range(3):
+        client.post(START, form)
+    assert events() == [
+        ("message_sent", "curated", "web", 302),
+        ("message_send_replayed", "curated", "web", 302),
+        ("rate_limited", "curated", "web", 429),
+    ]
