@@ -83,7 +83,7 @@ class MessagingApiView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        event = self.metric_events.get(request.method)
+        event = getattr(request, "sm_metric_event", None) or self.metric_events.get(request.method)
         user = getattr(request, "user", None)
         if event and user is not None and user.is_authenticated:
             telemetry.record_request(
@@ -94,6 +94,7 @@ class MessagingApiView(APIView):
                 started=getattr(request, "sm_started", time.perf_counter()),
                 veteran_id=user.pk,
                 device=telemetry.device_of(request),
+                replayed=getattr(request, "sm_replayed", False),
             )
         return response
 
@@ -314,12 +315,14 @@ class MessagesView(MessagingApiView):
             flow=self.flow_name(request),
             platform=request.sm_platform,
         )
+        request.sm_replayed = not result.created
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response({"data": s.message_resource(result.message)}, status=code)
 
 
 class MessageDetailView(MessagingApiView):
-    metric_events = {"DELETE": telemetry.DRAFT_DELETED}
+    # Which delete it was is known once it is done; nothing found: MESSAGE_DELETED, 404.
+    metric_events = {"DELETE": telemetry.MESSAGE_DELETED}
 
     @extend_schema(parameters=[PLATFORM], responses={200: s.MessageResponse, **ERRORS})
     def get(self, request, message_id: int):
@@ -331,7 +334,9 @@ class MessageDetailView(MessagingApiView):
     @extend_schema(parameters=[PLATFORM], responses={204: None, **ERRORS})
     def delete(self, request, message_id: int):
         """Delete one of the veteran's drafts or messages."""
-        message_delete(veteran=request.user, message_id=message_id)
+        was = message_delete(veteran=request.user, message_id=message_id)
+        if was == Message.State.DRAFT:
+            request.sm_metric_event = telemetry.DRAFT_DELETED
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,16 +1,18 @@
 """Metric events: stored for the built-in dashboard and, when DOGSTATSD_HOST is set, sent to
-a DogStatsD agent over UDP. Recording never blocks or fails a request. No subject, body or
-name ever goes into a metric."""
+a DogStatsD agent through the `datadog` package's client (UDP, a non-blocking socket, no
+buffering). Recording never blocks or fails a request. No subject, body or name ever goes
+into a metric."""
 
 from __future__ import annotations
 
 import logging
 import re
-import socket
 import time
 
+from datadog.dogstatsd import DogStatsd
 from django.conf import settings
 
+from messaging.common.choices import Flow
 from messaging.models import MetricEvent
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,10 @@ DRAFT_CREATED = "draft_created"
 DRAFT_UPDATED = "draft_updated"
 DRAFT_DELETED = "draft_deleted"
 MESSAGE_SENT = "message_sent"
+# Not drafts or sends (each criterion compares like with like, rollout.md):
+MESSAGE_DELETED = "message_deleted"  # a sent or received message deleted (API DELETE)
+SEND_REPLAYED = "message_send_replayed"  # a repeated send answered with the first one
+RATE_LIMITED = "rate_limited"  # a draft save or send refused with 429 (page: which)
 LATENCY = "latency"
 PAGE_VIEW = "page_view"
 INTERACTION = "interaction"
@@ -34,7 +40,7 @@ INTERACTIONS = frozenset(
 WRITE_EVENTS = (DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)
 _TAG_SAFE = str.maketrans({c: "_" for c in ",|#:@\n "})
 
-_socket: socket.socket | None = None
+_client: tuple[tuple[str, int], DogStatsd] | None = None
 _MOBILE_AGENT = re.compile(r"Mobi|Android|iPhone|iPad|iPod", re.IGNORECASE)
 
 
@@ -46,26 +52,57 @@ def device_of(request) -> str:
     return "mobile" if _MOBILE_AGENT.search(agent) else "desktop"
 
 
-def statsd_line(name: str, value: float, kind: str, tags: dict[str, object]) -> str:
-    """One DogStatsD datagram line: `sm.<name>:<value>|<kind>|#k:v,...`."""
-    tag_text = ",".join(
-        f"{k}:{str(v).translate(_TAG_SAFE)}" for k, v in tags.items() if v not in (None, "")
-    )
-    number = int(value) if float(value).is_integer() else round(value, 3)
-    return f"sm.{name}:{number}|{kind}" + (f"|#{tag_text}" if tag_text else "")
+def write_event(intended: str, *, status_code: int, replayed: bool = False) -> str:
+    """The event a draft or send request is recorded as: a 429 is a refusal, not a write,
+    and a replayed send is not a second send."""
+    if status_code == 429:
+        return RATE_LIMITED
+    if replayed and intended == MESSAGE_SENT:
+        return SEND_REPLAYED
+    return intended
 
 
-def _send_statsd(line: str) -> None:
-    global _socket
+def _tags(tags: dict[str, object]) -> list[str]:
+    return [f"{k}:{str(v).translate(_TAG_SAFE)}" for k, v in tags.items() if v not in (None, "")]
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
+def _statsd() -> DogStatsd | None:
+    """One client per agent address (DOGSTATSD_HOST/PORT), made when first needed."""
+    global _client
     host = settings.DOGSTATSD_HOST
     if not host:
-        return
+        return None
+    address = (host, int(settings.DOGSTATSD_PORT))
+    if _client is None or _client[0] != address:
+        _client = (
+            address,
+            DogStatsd(
+                host=host,
+                port=address[1],
+                namespace="sm",
+                disable_buffering=True,  # each metric leaves at once; no flush thread
+                disable_telemetry=True,  # no client self-metrics on the wire
+                origin_detection_enabled=False,
+                socket_timeout=0,  # non-blocking: a full buffer drops, never waits
+            ),
+        )
+    return _client[1]
+
+
+def _export(name: str, value: float | None, tags: dict[str, object]) -> None:
     try:
-        if _socket is None:
-            _socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            _socket.setblocking(False)
-        _socket.sendto(line.encode(), (host, settings.DOGSTATSD_PORT))
-    except OSError:  # no agent, full buffer, bad address: metrics must never hurt a request
+        client = _statsd()
+        if client is None:
+            return
+        if name == LATENCY:
+            client.timing("request.latency", _number(value or 0), tags=_tags(tags))
+        else:
+            client.increment(name, tags=_tags(tags))
+    except Exception:  # noqa: BLE001 - no agent, bad address: metrics must never hurt a request
         log.debug("dogstatsd send failed", exc_info=True)
 
 
@@ -101,10 +138,7 @@ def record(
         "page": page,
         "device": device,
     }
-    if name == LATENCY:
-        _send_statsd(statsd_line("request.latency", value or 0, "ms", tags))
-    else:
-        _send_statsd(statsd_line(f"{name}", 1, "c", tags))
+    _export(name, value, tags)
 
 
 def record_request(
@@ -116,18 +150,23 @@ def record_request(
     started: float,
     veteran_id: int | None,
     device: str = "",
+    replayed: bool = False,
 ) -> None:
-    """A draft or send request: the event with its status and, on the curated (new) flow,
-    its latency. `started` is `time.perf_counter()` at the start of the request."""
+    """A draft, send or delete request: the event with its status and, on the curated (new)
+    flow, its latency. A 429 is recorded as RATE_LIMITED and a replayed send as SEND_REPLAYED
+    (page: the write they stand for), without latency. `started` is `time.perf_counter()` at
+    the start of the request."""
+    event = write_event(name, status_code=status_code, replayed=replayed)
     record(
-        name,
+        event,
         flow=flow,
         platform=platform,
         status_code=status_code,
         veteran_id=veteran_id,
         device=device,
+        page="" if event == name else name,
     )
-    if flow == "curated":
+    if flow == Flow.CURATED and event == name:
         elapsed_ms = (time.perf_counter() - started) * 1000
         record(
             LATENCY,

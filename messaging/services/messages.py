@@ -213,8 +213,9 @@ def _delete_files(names: list[str]) -> None:
 
 
 @transaction.atomic
-def message_delete(*, veteran, message_id: int) -> None:
-    """Delete one of the veteran's drafts or messages (Message.DoesNotExist for anyone else's)."""
+def message_delete(*, veteran, message_id: int) -> str:
+    """Delete one of the veteran's drafts or messages (Message.DoesNotExist for anyone else's).
+    Returns the state it had (a draft, or a sent or received message)."""
     message = Message.objects.get(pk=message_id, veteran=veteran)
     names = [a.file.name for a in message.attachments.all()]
     was = message.state
@@ -227,3 +228,4 @@ def message_delete(*, veteran, message_id: int) -> None:
         detail={"state": was},
     )
     transaction.on_commit(lambda: _delete_files(names))
+    return was

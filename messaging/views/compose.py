@@ -294,6 +294,7 @@ def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
         started=started,
         veteran_id=request.user.pk,
         device=telemetry.device_of(request),
+        replayed=getattr(request, "sm_replayed", False),
     )
     return response
 
@@ -385,7 +386,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
             body=body, full_name=form.cleaned_data["signature_name"], on=timezone.localdate()
         )
     try:
-        message_send(
+        result = message_send(
             veteran=request.user,
             recipient_id=page.recipient.id,
             category=form.cleaned_data["category"],
@@ -408,6 +409,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
         log.exception("send failed")
         form.add_error(None, SOMETHING_WENT_WRONG)
     else:
+        request.sm_replayed = not result.created  # the same message again: not a second send
         return True
     return False
 
