@@ -76,11 +76,10 @@ def flag_panels() -> list[dict]:
     number of queries per flag, and the flags are a fixed list."""
     panels = []
     for name in ALL_FLAGS:
-        flag = rollout._flag(name)
         panels.append(
             {
                 "name": name,
-                "state": rollout.state_of(flag),
+                "state": rollout.flag_state(name),
                 "history": rollout.history(name, limit=HISTORY_ROWS),
                 "criteria": rollout.criteria(name),
             }

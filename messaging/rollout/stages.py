@@ -44,11 +44,31 @@ def stage_name(value: str) -> str:
     return stage
 
 
-def _flag(name: str) -> Flag:
+def _known(name: str) -> str:
     if name not in ALL_FLAGS:
         raise RolloutError(f"unknown flag {name!r}: {', '.join(ALL_FLAGS)}")
-    flag, _ = Flag.objects.get_or_create(name=name)
+    return name
+
+
+def _flag(name: str) -> Flag:
+    """The flag's row for a change (made if missing: a flushed test database has none)."""
+    flag, _ = Flag.objects.get_or_create(name=_known(name))
     return flag
+
+
+def flag_state(name: str) -> dict:
+    """The flag's whole state, read only: a flag without a row is off (reads never write)."""
+    flag = Flag.objects.filter(name=_known(name)).first()
+    if flag is None:
+        return {
+            "flag": name,
+            "stage": "off",
+            "percent": 0.0,
+            "everyone": None,
+            "whitelist_users": [],
+            "whitelist_groups": [],
+        }
+    return state_of(flag)
 
 
 def state_of(flag: Flag) -> dict:
@@ -92,10 +112,10 @@ def error_rate_criterion(*, since, until=None) -> Criterion:
     if until:
         events = events.filter(at__lt=until)
     counts = {}
-    for flow in ("curated", "legacy"):
+    for flow in (Flow.CURATED, Flow.LEGACY):
         flow_events = events.filter(flow=flow)
         counts[flow] = (flow_events.count(), flow_events.filter(status_code__gte=400).count())
-    (n1, f1), (n0, f0) = counts["curated"], counts["legacy"]
+    (n1, f1), (n0, f0) = counts[Flow.CURATED], counts[Flow.LEGACY]
     if n1 < MIN_REQUESTS or n0 < MIN_REQUESTS:
         return Criterion(
             "error rate",
@@ -192,8 +212,7 @@ def stage_started(name: str):
 
 def criteria(name: str) -> list[Criterion]:
     """The current stage's success criteria (none while off)."""
-    flag = _flag(name)
-    if state_of(flag)["stage"] == "off":
+    if flag_state(name)["stage"] == "off":
         return []
     return stage_criteria(since=stage_started(name), until=None)
 

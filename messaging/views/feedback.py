@@ -14,8 +14,8 @@ from django_ratelimit.decorators import ratelimit
 from messaging.common.choices import Flow, Platform
 from messaging.compose import flow
 from messaging.compose.forms import CsatForm
-from messaging.models import CsatResponse
 from messaging.rollout import telemetry
+from messaging.services.feedback import csat_save
 
 MAX_BEACON_BYTES = 1024
 
@@ -89,12 +89,12 @@ def csat(request):
             form.errors.get("score", ["Send a message first, then tell us how it went."])[0],
         )
         return redirect("messaging:inbox")
-    CsatResponse.objects.create(
+    csat_save(
+        veteran_id=request.user.pk,
         score=form.cleaned_data["score"],
         comment=form.cleaned_data["comment"],
         flow=sent_flow,
         platform=Platform.WEB,
-        veteran_id=request.user.pk,
     )
     request.session.pop("sm_last_sent_flow", None)
     messages.success(request, "Thank you for your feedback.")

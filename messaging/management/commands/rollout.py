@@ -67,7 +67,7 @@ class Command(BaseCommand):
         self._print(name)
 
     def _print(self, name):
-        state = rollout.state_of(rollout._flag(name))
+        state = rollout.flag_state(name)
         self.stdout.write(self.style.MIGRATE_HEADING(name))
         self.stdout.write(json.dumps(state, indent=2))
         checks = rollout.criteria(name)

@@ -352,6 +352,24 @@ def test_the_query_count_does_not_grow_with_the_events(staff):
     assert count(10) == count(2000)
 
 
+def test_opening_the_dashboard_never_writes(staff):
+    """A GET reads: a flag without a row is shown off, and no row is made for it."""
+    from messaging.models import Flag
+
+    Flag.objects.all().delete()
+    staff.get(URL)  # warm the session
+    with CaptureQueriesContext(connection) as ctx:
+        response = staff.get(URL)
+    assert response.status_code == 200
+    writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert not Flag.objects.exists()
+
+
 # Stage and rollback forms ---------------------------------------------------------------
 
 
