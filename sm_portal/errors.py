@@ -11,10 +11,11 @@ import sys
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template import loader
 
-API_PREFIX = "/my_health/"
+from messaging.common.errors import API_PREFIX, error_json
+
 RETRY_AFTER_SECONDS = 10
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -30,24 +31,19 @@ def database_unavailable(exc: BaseException | None) -> bool:
     return False
 
 
-def _api_error(status: int, title: str, detail: str, code: str) -> JsonResponse:
-    item = {"title": title, "detail": detail, "code": code, "status": str(status)}
-    return JsonResponse({"errors": [item]}, status=status)
-
-
 def server_error(request):
     unavailable = database_unavailable(sys.exc_info()[1])
     status = 503 if unavailable else 500
     if request.path.startswith(API_PREFIX):
         if unavailable:
-            response = _api_error(
+            response = error_json(
                 503,
                 "Service unavailable",
                 "We can’t reach our records right now. Try again in a few minutes.",
                 "SERVICE_UNAVAILABLE",
             )
         else:
-            response = _api_error(
+            response = error_json(
                 500,
                 "Internal server error",
                 "We’re sorry. Something went wrong on our end. Try again later.",

@@ -13,6 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
+from messaging.common.errors import API_PREFIX, error_json
 from messaging.selectors.accounts import demo_accounts
 
 from .forms import SignInForm
@@ -80,19 +81,10 @@ def demo_sign_in(request):
     return render(request, "auth/demo_sign_in.html", {"accounts": accounts})
 
 
-API_PREFIX = "/my_health/"
-
-
 def not_found(request, exception=None):
     """404: JSON in the API's error shape under /my_health/, the normal page elsewhere."""
     if request.path.startswith(API_PREFIX):
-        error = {
-            "title": "Record not found",
-            "detail": "Not found",
-            "code": "RECORD_NOT_FOUND",
-            "status": "404",
-        }
-        return JsonResponse({"errors": [error]}, status=404)
+        return error_json(404, "Record not found", "Not found", "RECORD_NOT_FOUND")
     return page_not_found(request, exception)
 
 

@@ -7,6 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from messaging.common.errors import error_item
+from messaging.compose.limits import Limited
 from messaging.models import Message
 from messaging.services.messages import AttachmentsRefused, RecipientNotAllowed
 from messaging.services.teams import InvalidContactList
@@ -21,13 +23,6 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=detail, code=code)
 
 
-def error(status_code: int, title: str, detail: str, code: str, source: str | None = None) -> dict:
-    item = {"title": title, "detail": detail, "code": code, "status": str(status_code)}
-    if source:
-        item["source"] = {"pointer": source}
-    return item
-
-
 def validation_errors(form_errors: dict) -> list[dict]:
     """Field errors from a form, each naming its field."""
     items = []
@@ -35,7 +30,7 @@ def validation_errors(form_errors: dict) -> list[dict]:
         for message in messages:
             detail = f"{field} - {message}" if field != "__all__" else str(message)
             items.append(
-                error(
+                error_item(
                     422,
                     "Unprocessable Entity",
                     detail,
@@ -51,7 +46,7 @@ def exception_handler(exc, context):
         return Response(
             {
                 "errors": [
-                    error(
+                    error_item(
                         404,
                         "Record not found",
                         "The record identified by the id could not be found",
@@ -65,14 +60,14 @@ def exception_handler(exc, context):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         detail = f"The request body is larger than {limit} bytes (uploaded files not counted)"
         return Response(
-            {"errors": [error(413, "Payload too large", detail, "SM_PAYLOAD_TOO_LARGE")]},
+            {"errors": [error_item(413, "Payload too large", detail, "SM_PAYLOAD_TOO_LARGE")]},
             status=413,
         )
     if isinstance(exc, RecipientNotAllowed):
         return Response(
             {
                 "errors": [
-                    error(422, "Recipient not allowed", exc.message, exc.code, "/recipient_id")
+                    error_item(422, "Recipient not allowed", exc.message, exc.code, "/recipient_id")
                 ]
             },
             status=422,
@@ -81,7 +76,7 @@ def exception_handler(exc, context):
         return Response(
             {
                 "errors": [
-                    error(422, "Attachment refused", e.message, exc.code, "/uploads")
+                    error_item(422, "Attachment refused", e.message, exc.code, "/uploads")
                     for e in exc.errors
                 ]
             },
@@ -91,14 +86,20 @@ def exception_handler(exc, context):
         return Response(
             {
                 "errors": [
-                    error(422, "Invalid contact list", str(exc), exc.code, "/updated_triage_teams")
+                    error_item(
+                        422, "Invalid contact list", str(exc), exc.code, "/updated_triage_teams"
+                    )
                 ]
             },
             status=422,
         )
     if isinstance(exc, ApiError):
         response = Response(
-            {"errors": [error(exc.status_code, exc.title, str(exc.detail), exc.code, exc.source)]},
+            {
+                "errors": [
+                    error_item(exc.status_code, exc.title, str(exc.detail), exc.code, exc.source)
+                ]
+            },
             status=exc.status_code,
         )
         if retry_after := getattr(exc, "retry_after", None):
@@ -125,5 +126,25 @@ def exception_handler(exc, context):
         if isinstance(getattr(exc, "detail", None), str)
         else str(getattr(exc, "detail", ""))
     )
-    response.data = {"errors": [error(response.status_code, title, detail, str(code).upper())]}
+    response.data = {"errors": [error_item(response.status_code, title, detail, str(code).upper())]}
     return response
+
+
+class RateLimited(ApiError):
+    def __init__(self, limited: Limited):
+        super().__init__(
+            status_code=429,
+            title="Too many requests",
+            detail=limited.message,
+            code="SM_RATE_LIMITED",
+        )
+        self.retry_after = limited.retry_after
+
+
+class FormInvalid(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
+def form_errors_response(exc: FormInvalid) -> Response:
+    return Response({"errors": validation_errors(exc.errors)}, status=422)

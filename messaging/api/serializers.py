@@ -4,7 +4,7 @@ recipient and messages; input is checked by the same forms the pages use."""
 from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.common.choices import Category
+from messaging.common.choices import Category, Ehr
 from messaging.models import SUBJECT_MAX_LENGTH, Message
 from messaging.recipients import Recipient, RecipientSet
 
@@ -19,7 +19,7 @@ def recipient_attributes(r: Recipient) -> dict:
         "relation_type": "PATIENT",
         "suggested_name_display": r.display_name,
         "health_care_system_name": r.care_system.name,
-        "oh_triage_group": r.source == "oracle_health",
+        "oh_triage_group": r.source == Ehr.ORACLE_HEALTH,
         "signature_required": r.signature_required,
     }
 

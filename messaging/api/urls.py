@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from . import docs, views
+from . import docs, token, views
 
 
 class SignedIntConverter:
@@ -51,5 +51,5 @@ urlpatterns = [
     ),
     path("docs/", docs.api_docs, name="docs"),
     # Token for non-browser clients: POST username and password (public, like sign-in).
-    path("token", views.TokenView.as_view(), name="token"),
+    path("token", token.TokenView.as_view(), name="token"),
 ]

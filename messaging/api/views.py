@@ -11,13 +11,10 @@ from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging.common.choices import Category, Platform
+from messaging.common.choices import Category, Ehr, Platform
 from messaging.compose import flow, limits
 from messaging.compose.attachments import rules_for
 from messaging.compose.forms import DraftFieldsForm
@@ -37,7 +34,7 @@ from messaging.services.messages import draft_save, message_delete, message_send
 from messaging.services.teams import contact_list_update
 
 from . import serializers as s
-from .errors import ApiError, validation_errors
+from .errors import ApiError, FormInvalid, RateLimited, form_errors_response
 from .inflection import KeyInflectionJSONParser, KeyInflectionMultiPartParser
 
 PLATFORM_HEADER = "X-Platform"
@@ -110,31 +107,11 @@ class MessagingApiView(APIView):
         form = DraftFieldsForm(
             data={k: values[k] for k in ("category", "subject", "body")},
             recipient=recipient,
-            rules=rules_for(recipient.source if recipient else "vista"),
+            rules=rules_for(recipient.source if recipient else Ehr.VISTA),
         )
         if not form.is_valid():
-            raise _FormInvalid(form.errors)
+            raise FormInvalid(form.errors)
         return {**values, **form.cleaned_data}, recipient
-
-
-class RateLimited(ApiError):
-    def __init__(self, limited: limits.Limited):
-        super().__init__(
-            status_code=429,
-            title="Too many requests",
-            detail=limited.message,
-            code="SM_RATE_LIMITED",
-        )
-        self.retry_after = limited.retry_after
-
-
-class _FormInvalid(Exception):
-    def __init__(self, errors):
-        self.errors = errors
-
-
-def _form_errors_response(exc: _FormInvalid) -> Response:
-    return Response({"errors": validation_errors(exc.errors)}, status=422)
 
 
 class AllRecipientsView(MessagingApiView):
@@ -219,8 +196,8 @@ class DraftsView(MessagingApiView):
         """Create a draft (recipient, category, subject, body)."""
         try:
             values, _ = self.fields(request, request.data)
-        except _FormInvalid as exc:
-            return _form_errors_response(exc)
+        except FormInvalid as exc:
+            return form_errors_response(exc)
         draft, _ = draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
@@ -246,8 +223,8 @@ class DraftDetailView(MessagingApiView):
         draft_for(veteran=request.user, draft_id=draft_id)
         try:
             values, _ = self.fields(request, request.data)
-        except _FormInvalid as exc:
-            return _form_errors_response(exc)
+        except FormInvalid as exc:
+            return form_errors_response(exc)
         draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
@@ -301,8 +278,8 @@ class MessagesView(MessagingApiView):
             files = request.FILES.getlist("uploads[]") or request.FILES.getlist("uploads")
         try:
             values, _ = self.fields(request, data)
-        except _FormInvalid as exc:
-            return _form_errors_response(exc)
+        except FormInvalid as exc:
+            return form_errors_response(exc)
         result = message_send(
             veteran=request.user,
             recipient_id=values["recipient_id"],
@@ -400,20 +377,3 @@ class PreferencesRecipientsView(MessagingApiView):
         }
         contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class TokenResponse(s.serializers.Serializer):
-    token = s.serializers.CharField()
-
-
-@method_decorator(login_not_required, name="dispatch")
-class TokenView(ObtainAuthToken):
-    """A token for non-browser clients (the VA mobile app, end-to-end suites)."""
-
-    parser_classes = [FormParser, KeyInflectionJSONParser]
-
-    @extend_schema(
-        request=AuthTokenSerializer, responses={200: TokenResponse, 422: s.ErrorResponse}
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)

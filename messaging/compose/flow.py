@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import waffle
 
+from messaging.common.choices import Flow
 from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 
 SESSION_KEY = "sm_flow"
@@ -97,7 +98,7 @@ class Flags:
     @property
     def flow(self) -> str:
         """The flow this request's veteran is on, as metrics and messages record it."""
-        return "curated" if self.curated else "legacy"
+        return Flow.CURATED if self.curated else Flow.LEGACY
 
 
 def flags_for(request) -> Flags:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from messaging.common.choices import Category
+from messaging.common.choices import Category, Ehr
 from messaging.models import SUBJECT_MAX_LENGTH
 from messaging.recipients.common import AdaptedTeam, path_of
 from messaging.recipients.oracle_health import FacilityPools, adapt_pools
@@ -184,7 +184,7 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
         system = registry.system_for(station)
         if system is None:
             problems.append(f"{where}: {station} is not a station in careSystems")
-        elif system.ehr != "oracle_health" and system.station_number not in migrating:
+        elif system.ehr != Ehr.ORACLE_HEALTH and system.station_number not in migrating:
             problems.append(
                 f"{where}: {station} belongs to {system.name}, which is not an Oracle Health system"
             )
@@ -206,7 +206,7 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
     # Pools of a VistA system that is moving to Oracle Health wait for its cutover
     # (transition.md); until transitions are modelled they are accepted, not stored.
     waiting = [
-        f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != "oracle_health"
+        f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != Ehr.ORACLE_HEALTH
     ]
     pools = adapt_pools([f for f in bundle.ohPools if f not in waiting], registry)
     pools_by_system: dict[str, list[AdaptedTeam]] = {}

@@ -6,9 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Source = Literal["vista", "oracle_health"]
-VISTA: Source = "vista"
-ORACLE_HEALTH: Source = "oracle_health"
+from messaging.common.choices import Ehr
+
+# A care team's source is its EHR; one definition, in messaging.common.choices (the input
+# models validate it as one of the plain values).
+Source = Literal[Ehr.VISTA.value, Ehr.ORACLE_HEALTH.value]
+VISTA = Ehr.VISTA
+ORACLE_HEALTH = Ehr.ORACLE_HEALTH
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from messaging.common.choices import Platform
+from messaging.common.choices import Flow, Platform
 from messaging.models import (
     CsatResponse,
     Message,
@@ -352,7 +352,7 @@ def stage_reports() -> list[dict]:
             reports.append(
                 {
                     **period,
-                    "veterans": events.filter(flow="curated")
+                    "veterans": events.filter(flow=Flow.CURATED)
                     .exclude(veteran_id=None)
                     .values("veteran_id")
                     .distinct()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from messaging.common.choices import Ehr
 from messaging.models import DismissedNameChange, VeteranTeam
 
 
@@ -19,7 +20,7 @@ def contact_list_update(*, veteran, preferred: dict[int, bool]) -> int:
     links = {
         link.care_team.upstream_id: link
         for link in VeteranTeam.objects.select_for_update()
-        .filter(veteran=veteran, care_team__source="vista")
+        .filter(veteran=veteran, care_team__source=Ehr.VISTA)
         .select_related("care_team")
     }
     unknown = [team_id for team_id in preferred if team_id not in links]

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from functools import cached_property
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods
 
-from messaging.common.choices import Ehr, Flow, Platform
+from messaging.common.choices import Platform
 from messaging.compose import flow, limits
-from messaging.compose.attachments import AttachmentRules, rules_for
-from messaging.compose.flow import FlowState, Page
-from messaging.compose.forms import ComposeForm, DraftFieldsForm
+from messaging.compose.flow import Page
+from messaging.compose.forms import ComposeForm
+from messaging.compose.page import PENDING_FIELDS, ComposePage, initial_values, saved_status
 from messaging.compose.signature import signed_body
 from messaging.models import Message
 from messaging.recipients import Recipient
@@ -36,7 +33,6 @@ from messaging.services.messages import (
 from .flowrequest import INVALID, FlowRequest, url_of
 
 log = logging.getLogger(__name__)
-PENDING_FIELDS = ("category", "subject", "body")
 
 
 # --- Start message (curated) and legacy compose (curated flag off) -------------------------
@@ -44,84 +40,10 @@ PENDING_FIELDS = ("category", "subject", "body")
 TEMPLATE = "messaging/start_message.html"
 
 
-def _saved_status(message: Message) -> str:
-    when = timezone.localtime(message.updated_at)
-    return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
-
-
-def _initial(state: FlowState, draft: Message | None) -> dict:
-    initial = {"idempotency_key": state.ensure_send_key()}
-    if draft is not None:
-        initial.update(
-            category=draft.category,
-            subject=draft.subject,
-            body=draft.body,
-            recipient=str(draft.care_team.upstream_id),
-        )
-    initial.update({k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)})
-    return initial
-
-
 def _typed(request) -> dict[str, str]:
     """What the veteran typed, kept in the flow state while they are on another page: all of
     it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it)."""
     return {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
-
-
-@dataclass
-class ComposePage:
-    """One showing of start message or legacy compose: the team, the draft, the rules."""
-
-    page: Page
-    recipient: Recipient | None
-    draft: Message | None
-    back_url: str
-    initial: dict
-    legacy_recipients: list[Recipient] | None = None
-
-    @property
-    def legacy(self) -> bool:
-        return self.page == Page.LEGACY
-
-    @property
-    def flow_name(self) -> str:
-        return Flow.LEGACY if self.legacy else Flow.CURATED
-
-    @cached_property
-    def rules(self) -> AttachmentRules:
-        return rules_for(self.recipient.source if self.recipient else Ehr.VISTA)
-
-    def form(self, data=None, files=None) -> ComposeForm:
-        """The whole form: the four draft fields, attachments and, when needed, the signature."""
-        return ComposeForm(
-            data,
-            files,
-            recipient=self.recipient,
-            rules=self.rules,
-            legacy_recipients=self.legacy_recipients,
-            signature=bool(self.recipient and self.recipient.signature_required),
-            initial=self.initial,
-        )
-
-    def draft_fields_form(self, data) -> DraftFieldsForm:
-        """The four fields a draft keeps (never attachments or a signature)."""
-        return DraftFieldsForm(
-            data,
-            recipient=self.recipient,
-            rules=self.rules,
-            legacy_recipients=self.legacy_recipients,
-        )
-
-    def context(self, **extra) -> dict:
-        return {
-            "page": self.page,
-            "recipient": self.recipient,
-            "draft": self.draft,
-            "back_url": self.back_url,
-            "legacy": self.legacy,
-            "saved_status": _saved_status(self.draft) if self.draft else "",
-            **extra,
-        }
 
 
 def _compose_page(
@@ -137,7 +59,7 @@ def _compose_page(
         recipient=recipient,
         draft=draft,
         back_url=fr.back_url(page),
-        initial=_initial(fr.state, draft),
+        initial=initial_values(fr.state, draft),
         legacy_recipients=legacy_recipients,
     )
 
@@ -357,7 +279,7 @@ def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
     fr.state.pending = {}
     fr.save()
     if autosave:
-        return JsonResponse({"draftId": draft.pk, "status": _saved_status(draft)})
+        return JsonResponse({"draftId": draft.pk, "status": saved_status(draft)})
     if request.FILES or request.POST.get("signature_name"):
         messages.warning(
             request,
@@ -422,7 +344,7 @@ def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
             draft = _store_draft(request=request, fr=fr, page=page, form=draft_form)
-            context = {**context, "draft": draft, "saved_status": _saved_status(draft)}
+            context = {**context, "draft": draft, "saved_status": saved_status(draft)}
         except (RecipientNotAllowed, Message.DoesNotExist):
             pass
         except Exception:  # the last saved draft stays intact

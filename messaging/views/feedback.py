@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from messaging.common.choices import Flow, Platform
+from messaging.common.errors import error_json
 from messaging.compose import flow
 from messaging.compose.forms import CsatForm
 from messaging.rollout import telemetry
@@ -21,19 +22,7 @@ MAX_BEACON_BYTES = 1024
 
 
 def _bad(detail: str, status: int = 400) -> JsonResponse:
-    return JsonResponse(
-        {
-            "errors": [
-                {
-                    "title": "Bad beacon",
-                    "detail": detail,
-                    "code": "SM_BEACON_INVALID",
-                    "status": str(status),
-                }
-            ]
-        },
-        status=status,
-    )
+    return error_json(status, "Bad beacon", detail, "SM_BEACON_INVALID")
 
 
 # sendBeacon cannot send a CSRF token; a beacon only adds a counted event for the signed-in

@@ -30,7 +30,7 @@ def interstitial(request):
     return render(
         request,
         "messaging/interstitial.html",
-        {"curated": fr.flags.curated, "back_url": fr.back_url(Page.INTERSTITIAL)},
+        {"curated_flow_on": fr.flags.curated, "back_url": fr.back_url(Page.INTERSTITIAL)},
     )
 
 

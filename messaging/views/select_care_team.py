@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from messaging.common.choices import Ehr
+from messaging.common.errors import error_json
 from messaging.compose import flow
 from messaging.compose.flow import Page
 from messaging.compose.forms import SelectCareTeamForm
@@ -37,54 +38,49 @@ def _blocked_warning(fr: FlowRequest) -> str | None:
     return None
 
 
-@require_http_methods(["GET", "POST"])
-def select_care_team(request):
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.SELECT):
-        return redirect_response
-    systems = systems_offered(recipients=fr.recipients)
-    stations = {s.station_number for s in systems}
+def _chosen_station(*, request, fr: FlowRequest, systems) -> str | None:
+    """The care system the page lists teams of: the only one, the posted one, or the kept one."""
     if len(systems) == 1:
         station = systems[0].station_number
     elif request.method == "POST":
         station = request.POST.get("care_system") or None
     else:
         station = fr.state.care_system
-    station = station if station in stations else None
-    teams = teams_in_system(recipients=fr.recipients, station_number=station)
-    action = request.POST.get("action")
+    return station if station in {s.station_number for s in systems} else None
 
-    search = None
-    if request.method == "POST" and action == "search":
-        # Without JavaScript: the finder ranks the system's teams for what the veteran typed.
-        query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
-        ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
-        teams = [m.recipient for m in ranked]
-        search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
-        fr.state.care_system, fr.state.care_team = station, None
-        fr.save()
-        first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
-        form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
-        )
-    elif request.method == "POST" and action == "update":
-        # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
-        fr.state.care_system, fr.state.care_team = station, None
-        fr.save()
-        form = SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
-    elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams)
-        if form.is_valid():
-            fr.state.care_system = form.cleaned_data["care_system"]
-            fr.state.care_team = int(form.cleaned_data["care_team"])
-            return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
-    else:
-        team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
-        form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": str(team) if team else ""},
-            systems=systems,
-            teams=teams,
-        )
+
+def _searched(*, request, fr: FlowRequest, systems, station: str | None):
+    """Without JavaScript: the finder ranks the system's teams for what the veteran typed."""
+    query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
+    ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
+    teams = [m.recipient for m in ranked]
+    search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
+    fr.state.care_system, fr.state.care_team = station, None
+    fr.save()
+    first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
+    form = SelectCareTeamForm(
+        initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
+    )
+    return form, search
+
+
+def _system_changed(*, fr: FlowRequest, systems, teams, station: str | None):
+    """Without JavaScript: choosing a system re-renders the list for it (and clears the team)."""
+    fr.state.care_system, fr.state.care_team = station, None
+    fr.save()
+    return SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
+
+
+def _kept_choice(*, fr: FlowRequest, systems, teams, station: str | None):
+    team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
+    return SelectCareTeamForm(
+        initial={"care_system": station, "care_team": str(team) if team else ""},
+        systems=systems,
+        teams=teams,
+    )
+
+
+def _page(*, request, fr: FlowRequest, form, systems, station: str | None, search):
     chosen_system = next((s for s in systems if s.station_number == station), None)
     return render(
         request,
@@ -93,6 +89,7 @@ def select_care_team(request):
             "form": form,
             "systems": systems,
             "chosen_system": chosen_system,
+            "chosen_is_oh": bool(chosen_system and chosen_system.ehr == Ehr.ORACLE_HEALTH),
             "has_vista_system": any(s.ehr == Ehr.VISTA for s in systems),
             "blocked_warning": _blocked_warning(fr),
             "blocked_systems": fr.recipients.blocked_systems,
@@ -103,6 +100,31 @@ def select_care_team(request):
         },
         status=INVALID if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def select_care_team(request):
+    fr = FlowRequest(request)
+    if redirect_response := fr.guard(Page.SELECT):
+        return redirect_response
+    systems = systems_offered(recipients=fr.recipients)
+    station = _chosen_station(request=request, fr=fr, systems=systems)
+    teams = teams_in_system(recipients=fr.recipients, station_number=station)
+    action = request.POST.get("action")
+    search = None
+    if request.method == "POST" and action == "search":
+        form, search = _searched(request=request, fr=fr, systems=systems, station=station)
+    elif request.method == "POST" and action == "update":
+        form = _system_changed(fr=fr, systems=systems, teams=teams, station=station)
+    elif request.method == "POST":
+        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams)
+        if form.is_valid():
+            fr.state.care_system = form.cleaned_data["care_system"]
+            fr.state.care_team = int(form.cleaned_data["care_team"])
+            return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
+    else:
+        form = _kept_choice(fr=fr, systems=systems, teams=teams, station=station)
+    return _page(request=request, fr=fr, form=form, systems=systems, station=station, search=search)
 
 
 @require_GET
@@ -116,9 +138,7 @@ def select_care_team_teams(request):
         (s for s in fr.recipients.messageable_systems if s.station_number == station), None
     )
     if system is None:
-        return JsonResponse(
-            {"errors": [{"title": "Select a VA health care system", "status": "400"}]}, status=400
-        )
+        return error_json(400, "Select a VA health care system")
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
@@ -128,6 +148,7 @@ def select_care_team_teams(request):
                 "stationNumber": system.station_number,
                 "name": system.name,
                 "ehr": system.ehr,
+                "oracleHealth": system.ehr == Ehr.ORACLE_HEALTH,
             },
             "teams": [{"id": t.id, "name": team_label(t)} for t in teams],
         }
@@ -143,12 +164,10 @@ def select_care_team_search(request):
         raise Http404
     query = request.GET.get("query", "")
     if len(query) > MAX_QUERY_LENGTH:
-        return JsonResponse({"errors": [{"title": "Query too long", "status": "400"}]}, status=400)
+        return error_json(400, "Query too long")
     station = request.GET.get("care_system", "")
     if not any(s.station_number == station for s in fr.recipients.messageable_systems):
-        return JsonResponse(
-            {"errors": [{"title": "Select a VA health care system", "status": "400"}]}, status=400
-        )
+        return error_json(400, "Select a VA health care system")
     ranked = [
         m
         for m in care_team_search(recipients=fr.recipients, query=query, station_number=station)

@@ -115,7 +115,7 @@ function initSelectTeam(form, comboBoxReady) {
     $(".usa-combo-box", form).replaceWith(wrapper);
     comboBoxReady.then((comboBox) => comboBox && enhanceComboBox(comboBox, wrapper));
     if (ohInfo) {
-      const oh = !!careSystem && careSystem.ehr === "oracle_health";
+      const oh = !!careSystem && careSystem.oracleHealth;
       ohInfo.hidden = !oh;
       if (oh) $("[data-sm-oh-system]", ohInfo).textContent = careSystem.name;
     }

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from messaging.common.choices import Ehr
 from messaging.models import CsatResponse, Flag, Message, MetricEvent
 from messaging.recipients.bundle import bundle_parse
 from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
@@ -42,13 +43,13 @@ def _bundle(count: int) -> dict:
             {
                 "stationNumber": VISTA,
                 "name": "VA Simulated VistA health care",
-                "ehr": "vista",
+                "ehr": Ehr.VISTA,
                 "facilities": [VISTA],
             },
             {
                 "stationNumber": OH,
                 "name": "VA Simulated Oracle Health care",
-                "ehr": "oracle_health",
+                "ehr": Ehr.ORACLE_HEALTH,
                 "facilities": [OH],
             },
         ],

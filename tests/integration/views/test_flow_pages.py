@@ -299,6 +299,7 @@ def test_teams_json_for_the_script(veteran_client, set_flags):
         "stationNumber": "757",
         "name": "VA Central Ohio health care",
         "ehr": "oracle_health",
+        "oracleHealth": True,
     }
     assert len(data["teams"]) == 60
     assert client.get(f"{NEW}/select-care-team/teams/", {"care_system": "668"}).status_code == 400

@@ -1,0 +1,94 @@
+"""One showing of start message or legacy compose: the team written to, the draft, the
+attachment rules and the forms built from them (no request in here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from messaging.common.choices import Ehr, Flow
+from messaging.compose.attachments import AttachmentRules, rules_for
+from messaging.compose.flow import FlowState, Page
+from messaging.compose.forms import ComposeForm, DraftFieldsForm
+from messaging.models import Message
+from messaging.recipients import Recipient
+
+PENDING_FIELDS = ("category", "subject", "body")
+
+
+def saved_status(message: Message) -> str:
+    when = timezone.localtime(message.updated_at)
+    return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
+
+
+def initial_values(state: FlowState, draft: Message | None) -> dict:
+    """The form's first values: the send key, the draft's fields, then what was typed."""
+    initial = {"idempotency_key": state.ensure_send_key()}
+    if draft is not None:
+        initial.update(
+            category=draft.category,
+            subject=draft.subject,
+            body=draft.body,
+            recipient=str(draft.care_team.upstream_id),
+        )
+    initial.update({k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)})
+    return initial
+
+
+@dataclass
+class ComposePage:
+    """One showing of start message or legacy compose: the team, the draft, the rules."""
+
+    page: Page
+    recipient: Recipient | None
+    draft: Message | None
+    back_url: str
+    initial: dict
+    legacy_recipients: list[Recipient] | None = None
+
+    @property
+    def legacy(self) -> bool:
+        return self.page == Page.LEGACY
+
+    @property
+    def flow_name(self) -> str:
+        return Flow.LEGACY if self.legacy else Flow.CURATED
+
+    @cached_property
+    def rules(self) -> AttachmentRules:
+        return rules_for(self.recipient.source if self.recipient else Ehr.VISTA)
+
+    def form(self, data=None, files=None) -> ComposeForm:
+        """The whole form: the four draft fields, attachments and, when needed, the signature."""
+        return ComposeForm(
+            data,
+            files,
+            recipient=self.recipient,
+            rules=self.rules,
+            legacy_recipients=self.legacy_recipients,
+            signature=bool(self.recipient and self.recipient.signature_required),
+            initial=self.initial,
+        )
+
+    def draft_fields_form(self, data) -> DraftFieldsForm:
+        """The four fields a draft keeps (never attachments or a signature)."""
+        return DraftFieldsForm(
+            data,
+            recipient=self.recipient,
+            rules=self.rules,
+            legacy_recipients=self.legacy_recipients,
+        )
+
+    def context(self, **extra) -> dict:
+        return {
+            "page": self.page,
+            "recipient": self.recipient,
+            "draft": self.draft,
+            "back_url": self.back_url,
+            "legacy": self.legacy,
+            "saved_status": saved_status(self.draft) if self.draft else "",
+            **extra,
+        }
