@@ -194,7 +194,6 @@ class VeteranProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="veteran"
     )
     full_name = models.CharField(max_length=200)
-    description = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return self.full_name

@@ -100,7 +100,6 @@ class ParsedVeteran:
 
 @dataclass(frozen=True)
 class ParsedBundle:
-    registry: Registry
     care_systems: list[CareSystemEntry]
     pools: list[AdaptedTeam]
     veterans: list[ParsedVeteran]
@@ -279,7 +278,6 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
     if problems:
         raise BundleError(problems)
     return ParsedBundle(
-        registry=registry,
         care_systems=list(bundle.careSystems),
         pools=pools,
         veterans=veterans,

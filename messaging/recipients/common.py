@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from messaging.common.choices import Ehr
@@ -53,8 +53,6 @@ class AdaptedTeam:
     source_record: dict[str, Any]
     per_facility: bool = False
     legacy_vista_triage_group_id: int | None = None
-    care_system_known: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # Release of Information, privacy and record-amendment teams need a signature when

@@ -54,22 +54,20 @@ class TeamList(BaseModel):
 Payload = tuple[PayloadMeta, TeamList]
 
 
-def _care_system(team: TriageTeam, registry: Registry) -> tuple[CareSystemRef, bool]:
+def _care_system(team: TriageTeam, registry: Registry) -> CareSystemRef:
     """Registry first (sub-facilities map to their system), then the payload's name, then the station."""
     known = registry.system_for(team.stationNumber)
     if known:
-        return known, True
+        return known
     ehr = ORACLE_HEALTH if team.ohTriageGroup else VISTA
-    return CareSystemRef(
-        team.stationNumber, team.healthCareSystemName or team.stationNumber, ehr
-    ), False
+    return CareSystemRef(team.stationNumber, team.healthCareSystemName or team.stationNumber, ehr)
 
 
 def adapt_payload(payload: Payload, registry: Registry) -> list[AdaptedTeam]:
     """Turn one veteran's VistA payload into adapted teams, in payload order."""
     teams = []
     for team in payload[1].triageTeam:
-        care_system, known = _care_system(team, registry)
+        care_system = _care_system(team, registry)
         is_oh = bool(team.ohTriageGroup)
         recipient = Recipient(
             id=team.triageTeamId,
@@ -90,7 +88,6 @@ def adapt_payload(payload: Payload, registry: Registry) -> list[AdaptedTeam]:
                 recipient=recipient,
                 station_number=team.stationNumber,
                 source_record=record,
-                care_system_known=known,
             )
         )
     return teams

@@ -32,33 +32,27 @@ class BundleLoadResult:
     sent_messages: int
 
 
-def _team_defaults(team: AdaptedTeam, system: CareSystem, position: int) -> dict:
+def _team_row(team: AdaptedTeam, system: CareSystem, position: int) -> CareTeam:
+    """The stored care team of an adapted team (a reload updates every field but the id)."""
     r = team.recipient
-    return {
-        "source": r.source,
-        "name": r.name,
-        "display_name": r.display_name,
-        "care_system": system,
-        "station_number": team.station_number,
-        "signature_required": r.signature_required,
-        "per_facility": team.per_facility,
-        "position": position,
-        "legacy_vista_triage_group_id": team.legacy_vista_triage_group_id,
-        "source_record": team.source_record,
-    }
+    return CareTeam(
+        upstream_id=r.id,
+        source=r.source,
+        name=r.name,
+        display_name=r.display_name,
+        care_system=system,
+        station_number=team.station_number,
+        signature_required=r.signature_required,
+        per_facility=team.per_facility,
+        position=position,
+        legacy_vista_triage_group_id=team.legacy_vista_triage_group_id,
+        source_record=team.source_record,
+    )
 
 
+# Every stored field of a care team but its keys is refreshed on a reload.
 _TEAM_FIELDS = [
-    "source",
-    "name",
-    "display_name",
-    "care_system",
-    "station_number",
-    "signature_required",
-    "per_facility",
-    "position",
-    "legacy_vista_triage_group_id",
-    "source_record",
+    f.name for f in CareTeam._meta.concrete_fields if f.name not in ("id", "upstream_id")
 ]
 
 
@@ -98,14 +92,10 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
 
     rows: dict[int, CareTeam] = {}
     for position, team in enumerate(bundle.pools):
-        rows[team.recipient.id] = CareTeam(
-            upstream_id=team.recipient.id, **_team_defaults(team, system_for(team), position)
-        )
+        rows[team.recipient.id] = _team_row(team, system_for(team), position)
     for veteran in bundle.veterans:
         for position, team in enumerate(veteran.teams):
-            rows[team.recipient.id] = CareTeam(
-                upstream_id=team.recipient.id, **_team_defaults(team, system_for(team), position)
-            )
+            rows[team.recipient.id] = _team_row(team, system_for(team), position)
     CareTeam.objects.bulk_create(
         rows.values(),
         update_conflicts=True,

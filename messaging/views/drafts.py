@@ -29,35 +29,32 @@ def delete_draft(request):
     back = url_of(Page.START if fr.flags.curated else Page.LEGACY)
     if request.method == "POST":
         had_draft = fr.state.draft_id is not None
-        flow_name = fr.flags.flow
-        started = time.perf_counter()
         if had_draft:
-            try:
-                draft_delete(veteran=request.user, draft_id=fr.state.draft_id)
-            except Message.DoesNotExist as exc:
-                telemetry.record_request(
-                    telemetry.DRAFT_DELETED,
-                    flow=flow_name,
-                    platform=Platform.WEB,
-                    status_code=404,
-                    started=started,
-                    veteran_id=request.user.pk,
-                    device=telemetry.device_of(request),
-                )
-                raise Http404("No such draft") from exc
-            telemetry.record_request(
-                telemetry.DRAFT_DELETED,
-                flow=flow_name,
-                platform=Platform.WEB,
-                status_code=302,
-                started=started,
-                veteran_id=request.user.pk,
-                device=telemetry.device_of(request),
-            )
+            _delete_recorded(request=request, fr=fr)
         flow.clear(request)
         messages.success(request, "Draft was successfully deleted.")
         return redirect(url_of("drafts" if had_draft else "inbox"))
     return render(request, "messaging/delete_draft.html", {"back_url": back})
+
+
+def _delete_recorded(*, request, fr: FlowRequest) -> None:
+    """Delete the draft being written, recording the metric once (a 404 when it is gone)."""
+    started, status_code = time.perf_counter(), 302
+    try:
+        draft_delete(veteran=request.user, draft_id=fr.state.draft_id)
+    except Message.DoesNotExist as exc:
+        status_code = 404
+        raise Http404("No such draft") from exc
+    finally:
+        telemetry.record_request(
+            telemetry.DRAFT_DELETED,
+            flow=fr.flags.flow,
+            platform=Platform.WEB,
+            status_code=status_code,
+            started=started,
+            veteran_id=request.user.pk,
+            device=telemetry.device_of(request),
+        )
 
 
 @require_GET

@@ -13,12 +13,15 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from messaging.common.choices import Ehr
-from messaging.models import CsatResponse, Flag, Message, MetricEvent
+from messaging.models import CsatResponse, Message, MetricEvent
 from messaging.recipients.bundle import bundle_parse
-from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
+from messaging.rollout import stages as rollout
+from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.services.bundle import bundle_load
 
 BASE = "/my-health/secure-messages"
+SIM_PREFIX = "sim.veteran."
+ACTOR = "simulate_traffic"
 NEW = f"{BASE}/new-message"
 API = "/my_health/v1/messaging"
 VISTA, OH = "990", "991"
@@ -70,7 +73,7 @@ def _bundle(count: int) -> dict:
         ],
         "veterans": [
             {
-                "username": f"sim.veteran.{n}",
+                "username": f"{SIM_PREFIX}{n}",
                 "password": f"sim-{n}-not-a-real-password",
                 "fullName": f"Simulated Veteran {n}",
                 "vistaRecipients": [{}, {"triageTeam": teams}],
@@ -92,19 +95,14 @@ class Command(BaseCommand):
     def handle(self, *args, veterans: int, days: int, seed: int, **options):
         rng = random.Random(seed)
         bundle_load(bundle=bundle_parse(json.dumps(_bundle(veterans))))
-        flag = Flag.objects.get_or_create(name=CURATED_LIST_FLOW)[0]
-        recent = Flag.objects.get_or_create(name=RECENT_RECIPIENTS)[0]
-        saved = [(f, f.everyone, f.percent) for f in (flag, recent)]
-        # Half of the generated veterans (sticky per veteran) get the new flow while this runs.
-        flag.everyone, flag.percent = None, 50
-        recent.everyone, recent.percent = True, None
-        for f in (flag, recent):
-            f.save()
-        users = (
-            get_user_model()
-            .objects.filter(username__startswith="sim.veteran.")
-            .order_by("pk")[:veterans]
-        )
+        # Half of the generated veterans (sticky per veteran) get the new flow while this runs:
+        # through the rollout service, so the flags' history and audit log show it.
+        saved = {name: rollout.flag_state(name)["stage"] for name in ALL_FLAGS}
+        for name, stage in ((CURATED_LIST_FLOW, "C"), (RECENT_RECIPIENTS, "E")):
+            rollout.set_stage(name, stage, actor=ACTOR, reason="simulated traffic", force=True)
+        accounts = get_user_model().objects.filter(username__startswith=SIM_PREFIX)
+        accounts.update(is_active=True)
+        users = list(accounts.order_by("pk")[:veterans])
         sent = 0
         try:
             for user in users:
@@ -124,9 +122,10 @@ class Command(BaseCommand):
                 Message.objects.filter(pk__gt=first_message, state="sent").update(sent_at=when)
                 CsatResponse.objects.filter(pk__gt=first_csat).update(at=when)
         finally:
-            for f, everyone, percent in saved:
-                f.everyone, f.percent = everyone, percent
-                f.save()
+            for name, stage in saved.items():
+                rollout.set_stage(name, stage, actor=ACTOR, reason="simulation over", force=True)
+            # Generated veterans only make traffic: they never sign in or appear as demo accounts.
+            accounts.update(is_active=False)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Simulated {len(users)} veterans over {days} days: {sent} messages sent."

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from messaging.models import Flag, Message, MetricEvent
+from messaging.models import AuditEvent, Flag, FlagChange, Message, MetricEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,11 @@ def test_simulator_drives_both_flows_web_and_mobile_with_failures(demo_data, set
     assert Message.objects.filter(
         veteran__username__startswith="sim.veteran.", state="sent"
     ).exists()
-    # The flags are as they were.
+    # The flags are as they were, and each change went through the rollout service.
     assert Flag.objects.get(name="mhv_secure_messaging_curated_list_flow").everyone is True
+    changes = FlagChange.objects.filter(actor="simulate_traffic")
+    assert sorted(c.to_state["stage"] for c in changes) == ["C", "E", "E", "E"]
+    assert AuditEvent.objects.filter(action="flag.changed", actor="simulate_traffic").count() == 4
     # Simulated accounts are not offered on the demo sign-in page.
     from messaging.selectors.accounts import demo_accounts
 
