@@ -1,8 +1,9 @@
 """The rollout dashboard's figures (rollout.md, "The rollout dashboard").
 
 Every figure is aggregated in the database (GROUP BY, COUNT, AVG, window functions), never
-by loading events one by one, so the page costs the same number of queries, and stays fast,
-with ten events or a million. Every function takes keyword-only arguments; `since` is the
+by loading events one by one, so the number of queries does not grow with the events (ten
+or a million); it grows only with the stages a flag has been through (a few per stage
+report). Every function takes keyword-only arguments; `since` is the
 start of the chosen time window (an aware datetime).
 """
 
@@ -372,7 +373,8 @@ def stage_reports() -> list[dict]:
 
 
 def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
-    """Everything the page shows, for the chosen window (a constant number of queries)."""
+    """Everything the page shows, for the chosen window (queries: a fixed number, plus a few
+    per rollout stage in the stage reports; never per event)."""
     window = window_choice(value=window)
     since = window_start(window=window, now=now)
     return Dashboard(

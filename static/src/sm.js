@@ -2,7 +2,7 @@
 // works without JavaScript; each module below only adds to the server-rendered
 // markup and does nothing when its hooks (data-sm-* attributes) are absent.
 //
-// Rules (a strict CSP comes later): no inline script, no element.style or
+// Rules (the pages are served with a strict CSP, django-csp): no inline script, no element.style or
 // style attributes; show/hide with the `hidden` attribute or classes only.
 //
 // app.js calls init() once the DOM is parsed, *before* the USWDS behaviours

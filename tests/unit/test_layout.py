@@ -151,3 +151,10 @@ def test_tests_share_fixtures_through_conftest_not_imports():
         and "e2e" not in path.parts
     ]
     assert importers == []
+
+
+def test_every_adr_has_a_status_line():
+    decisions = sorted((ROOT / "docs" / "architecture" / "decisions").glob("[0-9]*.md"))
+    assert decisions
+    missing = [p.name for p in decisions if not re.search(r"^Status: \S", p.read_text(), re.M)]
+    assert missing == []
