@@ -572,3 +572,19 @@ def test_a_posted_draft_id_that_names_no_draft_is_a_404(at_start, draft_id):
     fields = {**page_fields(client.get(START)), "draft_id": draft_id}
     assert client.post(START, {**FILLED, **fields, "action": "save-draft"}).status_code == 404
     assert not Message.objects.filter(subject=FILLED["subject"]).exists()
+
+
+TYPING = {"category": "OTHER", "subject": "Rate me", "body": "Hello there, care team."}
+
+
+def test_rollback_while_typing_carries_the_text_to_the_legacy_page(at_start, set_flags):
+    client = at_start()
+    key = key_of(client.get(START))
+    set_flags(curated=False, recent=False)  # the rollback lands while the veteran types
+    data = {**TYPING, "subject": "Typed before", "idempotency_key": key, "action": "send"}
+    response = client.post(START, data)
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/new-message/"
+    assert not Message.objects.filter(subject="Typed before").exists()
+    legacy = unescape(client.get(response["Location"]).content.decode())
+    assert 'value="Typed before"' in legacy and "Hello there, care team." in legacy
+    assert re.search(r'<option value="4399504"[^>]*selected', legacy), "team kept"

@@ -1,90 +1,15 @@
+"""The contact list page: VistA teams by system, blocked ones disabled, saving changes what
+the flow offers; the service refuses other teams."""
+
 import re
 from html import unescape
 
 import pytest
 
-from messaging.models import CareTeam, Message, VeteranTeam
-from messaging.recipients import recipients_for
-from messaging.selectors.teams import recent_teams
-from tests.factories import bundle, care_system, triage_team, veteran, vista_payload
-from tests.helpers import BASE, load
+from messaging.models import VeteranTeam
+from tests.helpers import BASE
 
 pytestmark = pytest.mark.django_db
-
-
-def _veteran_with_history(history: list[tuple[int, int]], team_fields: dict | None = None):
-    """A veteran with 10 teams at one system and sent messages [(team n, days ago)]."""
-    teams = [triage_team(100 + n, "589", **(team_fields or {}).get(n, {})) for n in range(10)]
-    sent = [
-        {"recipientId": 100 + n, "daysAgo": days, "category": "OTHER", "subject": "s", "body": "b"}
-        for n, days in history
-    ]
-    load(
-        bundle(
-            care_systems=[care_system("589", "VA Kansas City health care")],
-            veterans=[veteran("v", vistaRecipients=vista_payload(teams), sentMessages=sent)],
-        )
-    )
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.get(username="v")
-
-
-def ids(user):
-    return [r.id for r in recent_teams(veteran=user, recipients=recipients_for(user))]
-
-
-def test_most_recent_first_and_distinct():
-    user = _veteran_with_history([(1, 30), (2, 3), (1, 1), (3, 10), (2, 40)])
-    assert ids(user) == [101, 102, 103]
-
-
-def test_cap_is_six(settings):
-    user = _veteran_with_history([(n, n + 1) for n in range(9)])
-    assert ids(user) == [100, 101, 102, 103, 104, 105]
-    settings.SM_RECENT_TEAMS_MAX = 2
-    assert ids(user) == [100, 101]
-
-
-def test_window_is_six_months(settings):
-    user = _veteran_with_history([(1, 170), (2, 200), (3, 5)])
-    assert ids(user) == [103, 101]
-    settings.SM_RECENT_TEAMS_MONTHS = 12
-    assert ids(user) == [103, 101, 102]
-
-
-def test_blocked_and_off_contact_list_left_out():
-    user = _veteran_with_history(
-        [(1, 1), (2, 2), (3, 3)], {1: {"blockedStatus": True}, 2: {"preferredTeam": False}}
-    )
-    assert ids(user) == [103]
-
-
-def test_drafts_do_not_count_as_recent():
-    user = _veteran_with_history([(1, 1)])
-    Message.objects.create(
-        veteran=user,
-        care_team=CareTeam.objects.get(upstream_id=104),
-        category="OTHER",
-        subject="d",
-        body="d",
-    )
-    assert ids(user) == [101]
-
-
-def test_two_queries_whatever_the_history():
-    """The recent teams, then those teams' details: never one query per team."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for history in ([(1, 2)], [(n, n + 1) for n in range(9)]):
-        user = _veteran_with_history(history)
-        with CaptureQueriesContext(connection) as ctx:
-            teams = recent_teams(veteran=user, recipients=recipients_for(user))
-        assert teams and len(ctx) == 2
-
-
-# --- Contact list --------------------------------------------------------------------------
 
 
 def test_contact_list_lists_vista_teams_by_system_with_blocked_disabled(veteran_client):
