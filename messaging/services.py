@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from . import audit
 from .attachments import check_attachments, rules_for
-from .bundle import ParsedBundle
+from .bundle import BundleError, ParsedBundle, password_problems
 from .models import (
     Attachment,
     CareSystem,
@@ -77,10 +78,26 @@ def _bundle_message_key(username: str, index: int, message) -> str:
     return f"bundle:{digest}"
 
 
+STAFF_REFUSED = (
+    "staff: {count} staff accounts refused under the production profile "
+    "(give --allow-staff to create them; their passwords must then pass the validators)"
+)
+
+
 @transaction.atomic
-def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
+def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoadResult:
     """Store a parsed bundle. Idempotent: loading the same bundle again changes no row
-    count; sent messages are re-dated to `daysAgo` before this load."""
+    count; sent messages are re-dated to `daysAgo` before this load.
+
+    Passwords (data.md, "Added in 2026"): under the production profile no password comes
+    from a file: veterans get unusable passwords (they sign in through the identity
+    provider) and `staff` entries are refused unless `allow_staff`. Every password that is
+    set passes Django's validators, or nothing is stored (BundleError)."""
+    production = settings.PRODUCTION
+    if production and bundle.staff and not allow_staff:
+        raise BundleError([STAFF_REFUSED.format(count=len(bundle.staff))])
+    if problems := password_problems(bundle, veterans=not production, staff=True):
+        raise BundleError(problems)
     User = get_user_model()
     systems: dict[str, CareSystem] = {}
     for entry in bundle.care_systems:
@@ -132,7 +149,7 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         user = _account(
             User,
             username=data.username,
-            password=data.password,
+            password=None if production else data.password,
             full_name=data.fullName,
             staff=False,
         )
@@ -206,13 +223,18 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
     )
 
 
-def _account(User, *, username: str, password: str, full_name: str, staff: bool):
+def _account(User, *, username: str, password: str | None, full_name: str, staff: bool):
+    """Create or update an account; `password=None` leaves it with an unusable password."""
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": full_name[:150]}
     )
     changed = created
+    if password is None:
+        if created or user.has_usable_password():
+            user.set_unusable_password()
+            changed = True
     # A new account has no password to check (checking would cost a second hash).
-    if created or not user.check_password(password):
+    elif created or not user.check_password(password):
         user.set_password(password)
         changed = True
     if user.first_name != full_name[:150] or user.is_staff != staff:
@@ -325,16 +347,12 @@ def message_send(
     the message already sent; so does sending a draft that has already become a message.
     The team is checked at the moment of sending; the message, its attachments and the
     draft turning into it are one transaction."""
-    key = (idempotency_key or "")[:100]
-    existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
-    if existing and existing.idempotency_key == key and key:
-        content = (int(recipient_id), category, subject, body)
-        if _content_of(existing) != content:
-            # Another message written under the same key (the flow's key is shared by the
-            # session's tabs): it is a message of its own, with a key of its own that its
-            # retries share.
-            key = _content_key(key, content)
-            existing = _already_sent(veteran=veteran, key=key, draft_id=None)
+    key, existing = _resolve_send(
+        veteran=veteran,
+        key=(idempotency_key or "")[:100],
+        content=(int(recipient_id), category, subject, body),
+        draft_id=draft_id,
+    )
     if existing:
         return SendResult(existing, created=False)
     team, recipient = _messageable_team(veteran=veteran, recipient_id=recipient_id)
@@ -394,6 +412,41 @@ def message_send(
         _delete_files(stored_names)
         raise
     return SendResult(message, created=True)
+
+
+def send_replay(
+    *,
+    veteran,
+    idempotency_key: str,
+    recipient_id: int,
+    category: str,
+    subject: str,
+    body: str,
+    draft_id: int | None = None,
+) -> Message | None:
+    """The message already stored for this send (same key and content, or the draft already
+    sent), or None. A read only: callers answer a replay before the rate limit counts it."""
+    _, existing = _resolve_send(
+        veteran=veteran,
+        key=(idempotency_key or "")[:100],
+        content=(int(recipient_id), category, subject, body),
+        draft_id=draft_id,
+    )
+    return existing
+
+
+def _resolve_send(
+    *, veteran, key: str, content: tuple, draft_id: int | None
+) -> tuple[str, Message | None]:
+    """(the key this send is stored under, the message already stored for it or None)."""
+    existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
+    if existing and existing.idempotency_key == key and key and _content_of(existing) != content:
+        # Another message written under the same key (the flow's key is shared by the
+        # session's tabs): it is a message of its own, with a key of its own that its
+        # retries share.
+        key = _content_key(key, content)
+        existing = _already_sent(veteran=veteran, key=key, draft_id=None)
+    return key, existing
 
 
 def _content_of(message: Message) -> tuple:

@@ -4,7 +4,7 @@ recipient and messages; input is checked by the same forms the pages use."""
 from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.models import SUBJECT_MAX_LENGTH, Category, Message
+from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Category, Message
 from messaging.recipients import Recipient, RecipientSet
 
 
@@ -83,7 +83,11 @@ def message_resource(message: Message) -> dict:
 class DraftRequest(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.values)
     subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
-    body = serializers.CharField(trim_whitespace=False)
+    body = serializers.CharField(
+        trim_whitespace=False,
+        max_length=BODY_MAX_LENGTH,
+        error_messages={"max_length": f"Message must be {BODY_MAX_LENGTH:,} characters or fewer."},
+    )
     recipient_id = serializers.IntegerField(min_value=1, max_value=2**62)
 
 

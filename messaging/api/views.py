@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import time
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import flow, limits, services, telemetry
+from messaging import flow, limits, services, telemetry, tokens
 from messaging.attachments import rules_for
 from messaging.forms import DraftFieldsForm
 from messaging.models import Category, Message, Platform
@@ -257,7 +259,7 @@ class DraftDetailView(MessagingApiView):
 
 class MessagesView(MessagingApiView):
     metric_events = {"POST": telemetry.MESSAGE_SENT}
-    rate_limits = {"POST": limits.SEND}
+    # Rate-limited in `post`, after a replay of a stored send has been answered (uncounted).
     parser_classes = [KeyInflectionJSONParser, KeyInflectionMultiPartParser]
 
     @extend_schema(
@@ -298,14 +300,25 @@ class MessagesView(MessagingApiView):
             values, _ = self.fields(request, data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
+        send = {
+            "recipient_id": values["recipient_id"],
+            "category": values["category"],
+            "subject": values["subject"],
+            "body": values["body"],
+            "idempotency_key": request.headers.get("Idempotency-Key", "")[:100],
+            "draft_id": values.get("draft_id"),
+        }
+        if stored := services.send_replay(veteran=request.user, **send):
+            return Response({"data": s.message_resource(stored)}, status=status.HTTP_200_OK)
+        retry_of = ""
+        if send["idempotency_key"]:
+            files_of = [(f.name, f.size) for f in files]
+            retry_of = limits.fingerprint(*send.values(), files_of)
+        if limited := limits.check(request, limits.SEND, retry_of=retry_of):
+            raise RateLimited(limited)
         result = services.message_send(
             veteran=request.user,
-            recipient_id=values["recipient_id"],
-            category=values["category"],
-            subject=values["subject"],
-            body=values["body"],
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
-            draft_id=values.get("draft_id"),
+            **send,
             files=files,
             flow=self.flow_name(request),
             platform=request.sm_platform,
@@ -393,18 +406,61 @@ class PreferencesRecipientsView(MessagingApiView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TokenRequest(s.serializers.Serializer):
+    username = s.serializers.CharField(max_length=150, trim_whitespace=False)
+    password = s.serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
 class TokenResponse(s.serializers.Serializer):
     token = s.serializers.CharField()
+    expiry = s.serializers.DateTimeField(allow_null=True)
+
+
+class _SignInRefused(ApiError):
+    def __init__(self):
+        super().__init__(
+            status_code=422,
+            title="Unprocessable Entity",
+            detail="Unable to sign in with the username and password given.",
+            code="SM_SIGN_IN_FAILED",
+        )
 
 
 @method_decorator(login_not_required, name="dispatch")
-class TokenView(ObtainAuthToken):
-    """A token for non-browser clients (the VA mobile app, end-to-end suites)."""
+class TokenView(APIView):
+    """A token for non-browser clients (the VA mobile app, end-to-end suites): POST a
+    username and password for a new token (one per sign-in, expiring after SM_TOKEN_TTL);
+    DELETE with the token to revoke it. Password guessing is limited as on the sign-in page."""
 
     parser_classes = [FormParser, KeyInflectionJSONParser]
+    authentication_classes = [TokenAuthentication]
+
+    def get_permissions(self):
+        # Signing in is public; revoking needs the token (any other method: 405).
+        return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
 
     @extend_schema(
-        request=AuthTokenSerializer, responses={200: TokenResponse, 422: s.ErrorResponse}
+        request=TokenRequest,
+        responses={200: TokenResponse, 422: s.ErrorResponse, 429: s.ErrorResponse},
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        shape = TokenRequest(data=request.data)
+        shape.is_valid(raise_exception=True)
+        username = shape.validated_data["username"]
+        # The Django request: django-axes counts the failure and flags a lockout on it (its
+        # middleware then answers 429, sm_portal.lockout).
+        user = authenticate(
+            request._request, username=username, password=shape.validated_data["password"]
+        )
+        if user is None:
+            raise _SignInRefused()
+        # A sign-in like the page's: resets this account's failures from this address.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        token, expiry = tokens.token_issue(user=user)
+        return Response({"token": token, "expiry": expiry})
+
+    @extend_schema(request=None, responses={204: None, 401: s.ErrorResponse})
+    def delete(self, request):
+        """Revoke the token this request was made with: it answers 401 from now on."""
+        tokens.token_revoke(user=request.user, token_id=request.auth.digest)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -326,10 +326,10 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     if fr.state.draft_id is not None:
         try:
             draft = draft_for(veteran=request.user, draft_id=fr.state.draft_id)
-        except Message.DoesNotExist as exc:
-            if Message.objects.filter(pk=fr.state.draft_id).exclude(veteran=request.user).exists():
-                raise Http404("No such draft") from exc
-            fr.state.draft_id = None  # deleted meanwhile (another tab): start a new one
+        except Message.DoesNotExist:
+            # Deleted meanwhile (another tab), or never this veteran's: one answer for both (a
+            # new draft), so a draft id tells nothing about whether it exists.
+            fr.state.draft_id = None
             fr.save()
 
     legacy_recipients = None
@@ -400,7 +400,12 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         event = telemetry.DRAFT_UPDATED if fr.state.draft_id else telemetry.DRAFT_CREATED
     else:
         event = telemetry.MESSAGE_SENT
-    if limited := limits.check(request, limits.DRAFT_SAVE if saving else limits.SEND):
+    if limited := limits.check(
+        request,
+        limits.DRAFT_SAVE if saving else limits.SEND,
+        # A send retried (double click, reload, a timeout) is counted once.
+        retry_of="" if saving else _send_fingerprint(request, fr),
+    ):
         response = _rate_limited(request, fr, limited, action, context, make_form)
     elif saving:
         response = _save_draft(
@@ -420,6 +425,17 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         device=telemetry.device_of(request),
     )
     return response
+
+
+def _send_fingerprint(request, fr: FlowRequest) -> str:
+    posted = request.POST
+    return limits.fingerprint(
+        posted.get("idempotency_key", ""),
+        fr.state.care_team,
+        fr.state.draft_id,
+        *(posted.get(k, "") for k in (*PENDING_FIELDS, "recipient", "signature_name")),
+        [(f.name, f.size) for f in request.FILES.getlist("attachments")],
+    )
 
 
 def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):

@@ -10,12 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from messaging.bundle import bundle_parse
 from messaging.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.models import CsatResponse, Flag, Message, MetricEvent
 from messaging.services import bundle_load
+from messaging.tokens import token_issue
 
 BASE = "/my-health/secure-messages"
 NEW = f"{BASE}/new-message"
@@ -90,6 +90,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, veterans: int, days: int, seed: int, **options):
         rng = random.Random(seed)
+        self._tokens: dict[int, str] = {}  # one API sign-in per simulated app user
         bundle_load(bundle=bundle_parse(json.dumps(_bundle(veterans))))
         flag = Flag.objects.get_or_create(name=CURATED_LIST_FLOW)[0]
         recent = Flag.objects.get_or_create(name=RECENT_RECIPIENTS)[0]
@@ -191,8 +192,9 @@ class Command(BaseCommand):
         return int(response.status_code == 302)
 
     def _mobile(self, user, rng) -> int:
-        token, _ = Token.objects.get_or_create(user=user)
-        client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_PLATFORM="mobile")
+        if user.pk not in self._tokens:
+            self._tokens[user.pk], _ = token_issue(user=user)
+        client = Client(HTTP_AUTHORIZATION=f"Token {self._tokens[user.pk]}", HTTP_X_PLATFORM="mobile")
         client.get(f"{API}/allrecipients")
         recipient = (
             TEAMS[5] if rng.random() < 0.1 else rng.choice(TEAMS[:5] + POOLS)
