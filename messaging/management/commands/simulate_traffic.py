@@ -136,7 +136,8 @@ class Command(BaseCommand):
     def _session(self, user, rng) -> int:
         if rng.random() < 0.3:
             return self._mobile(user, rng)
-        client = Client()
+        # The headers a browser's sendBeacon carries from the site's own pages.
+        client = Client(headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
         client.force_login(user)
 
         def view(path):
