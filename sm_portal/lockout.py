@@ -20,7 +20,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from messaging import audit
+from messaging.rollout import audit
 
 log = logging.getLogger("sm_portal.lockout")
 
@@ -86,7 +86,8 @@ def _record_lockout(sender, request, username=None, ip_address=None, **kwargs):
         log.warning("Sign-in refused: locked out", extra={"route": route})
         return
     log.warning(
-        "Sign-in locked out after %s failures", request.axes_failures_since_start,
+        "Sign-in locked out after %s failures",
+        request.axes_failures_since_start,
         extra={"route": route},
     )
     audit.record(

@@ -13,8 +13,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
-from messaging import tokens
-from messaging.selectors import demo_accounts
+from messaging.selectors.accounts import demo_accounts
+from messaging.selectors.tokens import devices_for
+from messaging.services.tokens import token_revoke, tokens_revoke_all
 
 from .forms import SignInForm
 
@@ -109,13 +110,13 @@ def devices(request):
     way to sign it out; "Sign out of all devices" revokes every one."""
     if request.method == "POST":
         if request.POST.get("action") == "revoke-all":
-            count = tokens.tokens_revoke_all(user=request.user)
+            count = tokens_revoke_all(user=request.user)
             messages.success(
                 request, f"You signed out of {count} device{'' if count == 1 else 's'}."
             )
-        elif tokens.token_revoke(user=request.user, token_id=request.POST.get("device", "")):
+        elif token_revoke(user=request.user, token_id=request.POST.get("device", "")):
             messages.success(request, "You signed out of that device.")
         else:
             raise Http404("No such device")
         return redirect("devices")
-    return render(request, "auth/devices.html", {"devices": tokens.devices_for(user=request.user)})
+    return render(request, "auth/devices.html", {"devices": devices_for(user=request.user)})

@@ -6,8 +6,8 @@ import json
 import time
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in
 from django.utils.decorators import method_decorator
 from djangorestframework_camel_case.util import underscoreize
 from drf_spectacular.types import OpenApiTypes
@@ -19,20 +19,25 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import flow, limits, services, telemetry, tokens
-from messaging.attachments import rules_for
-from messaging.forms import DraftFieldsForm
-from messaging.models import Category, Message, Platform
+from messaging.common.choices import Category, Platform
+from messaging.compose import flow, limits
+from messaging.compose.attachments import rules_for
+from messaging.compose.forms import DraftFieldsForm
+from messaging.models import Message
 from messaging.recipients import recipients_for
 from messaging.recipients.finder import MAX_QUERY_LENGTH
-from messaging.selectors import (
+from messaging.rollout import telemetry
+from messaging.selectors.messages import (
     FOLDER_IDS,
-    care_team_search,
     draft_for,
     folder_search,
     folders_with_counts,
     message_for,
 )
+from messaging.selectors.teams import care_team_search
+from messaging.services.messages import draft_save, message_delete, message_send, send_replay
+from messaging.services.teams import contact_list_update
+from messaging.services.tokens import token_issue, token_revoke
 
 from . import serializers as s
 from .errors import ApiError, validation_errors
@@ -218,7 +223,7 @@ class DraftsView(MessagingApiView):
             values, _ = self.fields(request, request.data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
-        draft, _ = services.draft_save(
+        draft, _ = draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
             category=values["category"],
@@ -245,7 +250,7 @@ class DraftDetailView(MessagingApiView):
             values, _ = self.fields(request, request.data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
-        services.draft_save(
+        draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
             category=values["category"],
@@ -308,7 +313,7 @@ class MessagesView(MessagingApiView):
             "idempotency_key": request.headers.get("Idempotency-Key", "")[:100],
             "draft_id": values.get("draft_id"),
         }
-        if stored := services.send_replay(veteran=request.user, **send):
+        if stored := send_replay(veteran=request.user, **send):
             return Response({"data": s.message_resource(stored)}, status=status.HTTP_200_OK)
         retry_of = ""
         if send["idempotency_key"]:
@@ -316,7 +321,7 @@ class MessagesView(MessagingApiView):
             retry_of = limits.fingerprint(*send.values(), files_of)
         if limited := limits.check(request, limits.SEND, retry_of=retry_of):
             raise RateLimited(limited)
-        result = services.message_send(
+        result = message_send(
             veteran=request.user,
             **send,
             files=files,
@@ -340,7 +345,7 @@ class MessageDetailView(MessagingApiView):
     @extend_schema(parameters=[PLATFORM], responses={204: None, **ERRORS})
     def delete(self, request, message_id: int):
         """Delete one of the veteran's drafts or messages."""
-        services.message_delete(veteran=request.user, message_id=message_id)
+        message_delete(veteran=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -402,7 +407,7 @@ class PreferencesRecipientsView(MessagingApiView):
             t["triage_team_id"]: t["preferred_team"]
             for t in shape.validated_data["updated_triage_teams"]
         }
-        services.contact_list_update(veteran=request.user, preferred=preferred)
+        contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -456,11 +461,11 @@ class TokenView(APIView):
             raise _SignInRefused()
         # A sign-in like the page's: resets this account's failures from this address.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        token, expiry = tokens.token_issue(user=user)
+        token, expiry = token_issue(user=user)
         return Response({"token": token, "expiry": expiry})
 
     @extend_schema(request=None, responses={204: None, 401: s.ErrorResponse})
     def delete(self, request):
         """Revoke the token this request was made with: it answers 401 from now on."""
-        tokens.token_revoke(user=request.user, token_id=request.auth.digest)
+        token_revoke(user=request.user, token_id=request.auth.digest)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,8 +5,9 @@ to the schema. Bounded in examples per operation so it stays well under two minu
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from messaging.tokens import token_issue
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from messaging.services.tokens import token_issue
 
 EXAMPLES_PER_OPERATION = 50
 
