@@ -46,9 +46,12 @@ class NoStoreForSignedInMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # The session's user, and the one DRF may put in its place (a token's; or nobody, on
+        # an endpoint that takes only tokens): either signed in marks the response.
+        session_user = getattr(request, "user", None)
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        users = (session_user, getattr(request, "user", None))
+        if any(user is not None and user.is_authenticated for user in users):
             # Replace whatever a view set (max-age, public...): no-store alone is the rule.
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"
