@@ -8,7 +8,7 @@ def drop_old_api_tokens(apps, schema_editor):
     connection = schema_editor.connection
     if "authtoken_token" in set(connection.introspection.table_names()):
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE authtoken_token")  # nosec B608 - a fixed name
+            cursor.execute("DROP TABLE authtoken_token")
             cursor.execute("DELETE FROM django_migrations WHERE app = 'authtoken'")
 
 
