@@ -123,3 +123,15 @@ def test_signed_in_devices_needs_sign_in_and_csrf(demo_data, user_named):
     sign_in()
     assert forged.post("/account/devices/", {"action": "revoke-all"}).status_code == 403
     assert AuthToken.objects.filter(user__username="oh.only").count() == 1
+
+
+def test_signing_in_again_with_an_expired_token_still_sent_works(demo_data):
+    old = sign_in()["token"]
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    response = Client().post(
+        f"{API}/token",
+        {"username": "oh.only", "password": "demo-password-3"},
+        content_type="application/json",
+        headers={"Authorization": f"Token {old}"},
+    )
+    assert response.status_code == 200 and response.json()["token"] != old
