@@ -15,8 +15,14 @@ from waffle.models import AbstractUserFlag
 from messaging.common.choices import Category, Ehr, Flow, Platform
 
 models.CharField.register_lookup(Length)
+models.TextField.register_lookup(Length)
 
 SUBJECT_MAX_LENGTH = 50
+# What a veteran may type in a message (pages, API, drafts, bundles).
+BODY_MAX_LENGTH = 10_000
+# A sent message may also carry the electronic signature block the send appends
+# (services.signed_body: a rule, a name of at most 200 characters and the date).
+SIGNATURE_BLOCK_MAX_LENGTH = 300
 
 
 def sticky_bucket(flag_name: str, user_id: int) -> float:
@@ -65,14 +71,15 @@ class FlagChange(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of the writes that matter after the fact: sends, deletes and flag
-    changes. Who, what, when and the request id; never a subject, body or file name."""
+    """Append-only record of the writes that matter after the fact: sends, deletes, flag
+    changes and sign-in lockouts. Who, what, when and the request id; never a subject, body or file name."""
 
     class Action(models.TextChoices):
         MESSAGE_SENT = "message.sent"
         DRAFT_DELETED = "draft.deleted"
         MESSAGE_DELETED = "message.deleted"
         FLAG_CHANGED = "flag.changed"
+        SIGN_IN_LOCKED_OUT = "sign_in.locked_out"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -284,6 +291,14 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=models.Q(subject__length__lte=SUBJECT_MAX_LENGTH),
                 name="message_subject_max_50",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(body__length__lte=BODY_MAX_LENGTH)
+                | (
+                    ~models.Q(state="draft")
+                    & models.Q(body__length__lte=BODY_MAX_LENGTH + SIGNATURE_BLOCK_MAX_LENGTH)
+                ),
+                name="message_body_max_10000",
             ),
             models.CheckConstraint(
                 condition=models.Q(state__in=MessageState.values), name="message_state_valid"

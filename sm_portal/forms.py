@@ -1,4 +1,5 @@
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.utils import ErrorDict
 
 from .uswds import UswdsFormMixin
 
@@ -16,3 +17,9 @@ class SignInForm(UswdsFormMixin, AuthenticationForm):
         self.fields["username"].label = "Username"
         self.fields["password"].label = "Password"
         self.fields["username"].widget.attrs["autocapitalize"] = "none"
+
+    def refuse(self, message: str) -> None:
+        """Show the form refused with `message`, without checking a password (a lockout)."""
+        self.cleaned_data = {}
+        self._errors = ErrorDict()
+        self.add_error(None, message)

@@ -5,6 +5,7 @@ Profiles: the default is the local/demo profile (`make run`, `make test`);
 refuses the demo sign-in and flag overrides whatever the other variables say.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -43,9 +44,11 @@ INSTALLED_APPS = [
     "django.forms",
     "waffle",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "django_guid",
+    "sm_portal",
     "messaging",
 ]
 # Development tooling (simulate_traffic for `make run`): never installed in production.
@@ -62,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # No browser or proxy keeps a response to a signed-in user (health data).
+    "sm_portal.middleware.NoStoreForSignedInMiddleware",
     "csp.middleware.CSPMiddleware",
     # Deny by default: every view needs a signed-in user unless marked public.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -69,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
     "messaging.middleware.FlowStateMiddleware",
+    # Last: turns a sign-in refused for too many failures into the 429 (sm_portal.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sm_portal.urls"
@@ -144,6 +151,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password check goes through authenticate(); django-axes (first) refuses it while the
+# account or the address is locked out. See "Password guessing" below.
+AUTHENTICATION_BACKENDS = [
+    "sm_portal.lockout.PasswordGuessingBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "messaging:inbox"
 LOGOUT_REDIRECT_URL = "sign-in"
@@ -190,9 +203,10 @@ SM_RECENT_TEAMS_MONTHS = env.int("SM_RECENT_TEAMS_MONTHS", default=6)
 SM_RECENT_TEAMS_MAX = env.int("SM_RECENT_TEAMS_MAX", default=6)
 
 REST_FRAMEWORK = {
-    # Token first, so an anonymous request gets 401 with WWW-Authenticate.
+    # Token first, so an anonymous request gets 401 with WWW-Authenticate. One token system:
+    # django-rest-knox (hashed, expiring, one per sign-in, revocable); ADR 0008.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -201,6 +215,33 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "messaging.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+
+def _duration(value: str) -> timedelta:
+    """'12h', '30m', '45s' or plain seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    value = value.strip().lower()
+    try:
+        if value and value[-1] in units:
+            seconds = int(value[:-1]) * units[value[-1]]
+        else:
+            seconds = int(value)
+    except ValueError as exc:
+        raise environ.ImproperlyConfigured(f"not a duration: {value!r} (e.g. 12h, 30m)") from exc
+    if seconds <= 0:
+        raise environ.ImproperlyConfigured(f"a duration must be positive: {value!r}")
+    return timedelta(seconds=seconds)
+
+
+# API tokens (django-rest-knox): a new one per sign-in (POST token), stored as a SHA-512
+# digest, expiring after SM_TOKEN_TTL, revoked by DELETE token or "Signed-in devices".
+SM_TOKEN_TTL = _duration(env.str("SM_TOKEN_TTL", default="12h"))
+REST_KNOX = {
+    "TOKEN_TTL": SM_TOKEN_TTL,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "sm_portal messaging API",
     "DESCRIPTION": "VA.gov-compatible secure messaging (my_health/v1/messaging). "
@@ -247,6 +288,37 @@ SM_DRAFT_RATE = env.str("SM_DRAFT_RATE", default="60/m")
 SM_BEACON_RATE = env.str("SM_BEACON_RATE", default="120/m")
 RATELIMIT_FAIL_OPEN = True
 
+# Password guessing (django-axes): at most 10 failures per account, and per client address,
+# in 15 minutes on every password check (sign-in page, API token; the admin signs in through
+# the sign-in page); then that account or address gets 429 until 15 minutes after its last
+# counted failure, the right password included. Attempts are counted in the database, not the
+# cache: a cache outage can't open the limit, and without the database no password is checked
+# at all (closed). A successful sign-in resets the count. Clear one by hand with
+# `manage.py axes_reset_username NAME` or `manage.py axes_reset_ip ADDRESS`.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("SM_SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SM_SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful sign-in resets the count of that account from that address (sm_portal.lockout;
+# axes' own reset would also forget the address's failures on other accounts).
+AXES_RESET_ON_SUCCESS = False
+# Attempts during a lockout are refused without being counted: it ends when the window passes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "sm_portal.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# No table of every sign-in with address and browser (nothing personal kept that isn't needed).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The client address: REMOTE_ADDR, or the address the trusted proxies in front report
+# (SM_TRUSTED_PROXY_COUNT of them, each appending to X-Forwarded-For); never a header a
+# client can set for itself.
+AXES_IPWARE_PROXY_COUNT = env.int("SM_TRUSTED_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "right-most"
+
 # Logs: one JSON object per line (production default) with the request id; never names,
 # subjects, bodies, query strings or addresses. LOG_FORMAT=text for people reading a terminal.
 DJANGO_GUID = {
@@ -287,6 +359,8 @@ LOGGING = {
         # runserver's own access lines carry query strings; ours (sm_portal.request) don't.
         "django.server": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
+        # axes logs usernames and addresses; our own line (sm_portal.lockout) says what matters.
+        "axes": {"level": "ERROR"},
         # While Redis is down, one line every 30 s (with the count dropped), not one a request.
         "django_redis.cache": {"filters": ["throttle"]},
     },

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-in/demo/", views.demo_sign_in, name="demo-sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("account/devices/", views.devices, name="devices"),
     # One sign-in page for everyone: the admin's own login form is not offered.
     path(
         "admin/login/",

@@ -1,7 +1,7 @@
 """Project-level pages: sign-in, demo sign-in, sign-out, health check."""
 
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
@@ -15,6 +15,8 @@ from django.views.defaults import page_not_found
 
 from messaging.common.errors import API_PREFIX, error_json
 from messaging.selectors.accounts import demo_accounts
+from messaging.selectors.tokens import devices_for
+from messaging.services.tokens import token_revoke, tokens_revoke_all
 
 from .forms import SignInForm
 
@@ -92,3 +94,21 @@ def not_found(request, exception=None):
 def sign_out(request):
     auth.logout(request)
     return redirect("sign-in")
+
+
+@require_http_methods(["GET", "POST"])
+def devices(request):
+    """Signed-in devices: the veteran's API tokens (the VA app, other clients), each with a
+    way to sign it out; "Sign out of all devices" revokes every one."""
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke-all":
+            count = tokens_revoke_all(user=request.user)
+            messages.success(
+                request, f"You signed out of {count} device{'' if count == 1 else 's'}."
+            )
+        elif token_revoke(user=request.user, token_id=request.POST.get("device", "")):
+            messages.success(request, "You signed out of that device.")
+        else:
+            raise Http404("No such device")
+        return redirect("devices")
+    return render(request, "auth/devices.html", {"devices": devices_for(user=request.user)})

@@ -304,9 +304,13 @@ def set_up_site(env: dict, workdir: Path, veterans: int) -> list[dict]:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    # The load veterans sign in with passwords from the generated bundle. Under the production
+    # profile no bundle sets a usable password (data.md), so the test data is loaded with the
+    # local profile into the same database; the site itself runs the production profile.
+    data_env = {**env, "DJANGO_PROFILE": "local"}
     try:
         manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "load_bundle", str(DEMO_BUNDLE))
+        manage(data_env, "load_bundle", str(DEMO_BUNDLE))
         accounts = write_load_bundle(workdir / "load-bundle.json", veterans)
         whole = json.loads((workdir / "load-bundle.json").read_text())
         halves = [whole["veterans"][: veterans // 2], whole["veterans"][veterans // 2 :]]
@@ -319,7 +323,7 @@ def set_up_site(env: dict, workdir: Path, veterans: int) -> list[dict]:
             subprocess.Popen(
                 [PY, "manage.py", "load_bundle", str(p)],
                 cwd=ROOT,
-                env=env,
+                env=data_env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
@@ -328,7 +332,7 @@ def set_up_site(env: dict, workdir: Path, veterans: int) -> list[dict]:
         ]
         for path, proc in zip(paths, loads, strict=True):
             if proc.wait(timeout=600) != 0:  # e.g. a deadlock between the two: load it again
-                manage(env, "load_bundle", str(path))
+                manage(data_env, "load_bundle", str(path))
         manage(env, "waffle_flag", CURATED, "--everyone")
         manage(env, "waffle_flag", RECENT, "--everyone")
         if static.wait(timeout=600) != 0:

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.common.choices import Category, Ehr
-from messaging.models import SUBJECT_MAX_LENGTH, Message
+from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Message
 from messaging.recipients import Recipient, RecipientSet
 
 
@@ -67,7 +67,11 @@ def message_resource(message: Message) -> dict:
 class DraftRequest(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.values)
     subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
-    body = serializers.CharField(trim_whitespace=False)
+    body = serializers.CharField(
+        trim_whitespace=False,
+        max_length=BODY_MAX_LENGTH,
+        error_messages={"max_length": f"Message must be {BODY_MAX_LENGTH:,} characters or fewer."},
+    )
     recipient_id = serializers.IntegerField(min_value=1, max_value=2**62)
 
 

@@ -30,7 +30,7 @@ from messaging.selectors.messages import (
     message_for,
 )
 from messaging.selectors.teams import care_team_search
-from messaging.services.messages import draft_save, message_delete, message_send
+from messaging.services.messages import draft_save, message_delete, message_send, send_replay
 from messaging.services.teams import contact_list_update
 
 from . import serializers as s
@@ -239,7 +239,7 @@ class DraftDetailView(MessagingApiView):
 
 class MessagesView(MessagingApiView):
     metric_events = {"POST": telemetry.MESSAGE_SENT}
-    rate_limits = {"POST": limits.SEND}
+    # Rate-limited in `post`, after a replay of a stored send has been answered (uncounted).
     parser_classes = [KeyInflectionJSONParser, KeyInflectionMultiPartParser]
 
     @extend_schema(
@@ -280,14 +280,26 @@ class MessagesView(MessagingApiView):
             values, _ = self.fields(request, data)
         except FormInvalid as exc:
             return form_errors_response(exc)
+        send = {
+            "recipient_id": values["recipient_id"],
+            "category": values["category"],
+            "subject": values["subject"],
+            "body": values["body"],
+            "idempotency_key": request.headers.get("Idempotency-Key", "")[:100],
+            "draft_id": values.get("draft_id"),
+        }
+        if stored := send_replay(veteran=request.user, **send):
+            request.sm_replayed = True
+            return Response({"data": s.message_resource(stored)}, status=status.HTTP_200_OK)
+        retry_of = ""
+        if send["idempotency_key"]:
+            files_of = [(f.name, f.size) for f in files]
+            retry_of = limits.fingerprint(*send.values(), files_of)
+        if limited := limits.check(request, limits.SEND, retry_of=retry_of):
+            raise RateLimited(limited)
         result = message_send(
             veteran=request.user,
-            recipient_id=values["recipient_id"],
-            category=values["category"],
-            subject=values["subject"],
-            body=values["body"],
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
-            draft_id=values.get("draft_id"),
+            **send,
             files=files,
             flow=self.flow_name(request),
             platform=request.sm_platform,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from messaging.common.choices import Category
-from messaging.models import SUBJECT_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messaging.recipients import CareSystemRef, Recipient
 from messaging.recipients.finder import team_label
 from sm_portal.uswds import UswdsFormMixin
@@ -132,7 +132,11 @@ class ComposeForm(UswdsFormMixin, forms.Form):
         label="Message",
         widget=forms.Textarea(attrs={"rows": 8}),
         strip=False,
-        error_messages={"required": "Message body cannot be blank."},
+        max_length=BODY_MAX_LENGTH,
+        error_messages={
+            "required": "Message body cannot be blank.",
+            "max_length": f"Message must be {BODY_MAX_LENGTH:,} characters or fewer.",
+        },
     )
     attachments = MultipleFileField(
         label="Attachments",
@@ -140,7 +144,7 @@ class ComposeForm(UswdsFormMixin, forms.Form):
         help_text="",
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
-    extra_describedby = {"subject": "id_subject_count"}
+    extra_describedby = {"subject": "id_subject_count", "body": "id_body_count"}
 
     def __init__(
         self,
@@ -214,6 +218,11 @@ class ComposeForm(UswdsFormMixin, forms.Form):
     @property
     def subject_chars_left(self) -> int:
         return max(0, SUBJECT_MAX_LENGTH - len(self["subject"].value() or ""))
+
+    @property
+    def body_chars_left_text(self) -> str:
+        left = max(0, BODY_MAX_LENGTH - len(self["body"].value() or ""))
+        return f"{left:,} character{'' if left == 1 else 's'} left"
 
     @property
     def has_signature(self) -> bool:

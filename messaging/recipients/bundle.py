@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from messaging.common.choices import Category, Ehr
-from messaging.models import SUBJECT_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messaging.recipients.common import AdaptedTeam, path_of
 from messaging.recipients.oracle_health import FacilityPools, adapt_pools
 from messaging.recipients.registry import CareSystemEntry, Registry
@@ -28,7 +31,7 @@ class SentMessage(BaseModel):
     daysAgo: int = Field(ge=0, le=36500)
     category: Category
     subject: str = Field(min_length=1, max_length=SUBJECT_MAX_LENGTH)
-    body: str = Field(min_length=1)
+    body: str = Field(min_length=1, max_length=BODY_MAX_LENGTH)
 
 
 class Prescription(BaseModel):
@@ -283,3 +286,22 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
         veterans=veterans,
         staff=list(bundle.staff),
     )
+
+
+def password_problems(bundle: ParsedBundle, *, veterans: bool, staff: bool) -> list[str]:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS) on every password that the
+    bundle would set, each problem named by its JSON path. Nothing is stored when any fails."""
+    User = get_user_model()
+    accounts = []
+    if veterans:
+        accounts += [(f"veterans[{i}]", v.data) for i, v in enumerate(bundle.veterans)]
+    if staff:
+        accounts += [(f"staff[{i}]", s) for i, s in enumerate(bundle.staff)]
+    problems = []
+    for where, account in accounts:
+        user = User(username=account.username, first_name=account.fullName[:150])
+        try:
+            validate_password(account.password, user=user)
+        except DjangoValidationError as exc:
+            problems += [f"{where}.password: {message}" for message in exc.messages]
+    return problems

@@ -79,8 +79,3 @@ def folder_search(*, veteran, folder_id: int, from_date=None, to_date=None) -> Q
     if to_date:
         messages = messages.filter(**{f"{date_field}__lte": to_date})
     return messages
-
-
-def message_of_another(*, veteran, message_id: int) -> bool:
-    """Whether this id is someone else's message (a 404 then, never a fresh draft)."""
-    return Message.objects.filter(pk=message_id).exclude(veteran=veteran).exists()

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from messaging.models import (
     VeteranProfile,
     VeteranTeam,
 )
-from messaging.recipients.bundle import ParsedBundle
+from messaging.recipients.bundle import BundleError, ParsedBundle, password_problems
 from messaging.recipients.common import AdaptedTeam
 
 
@@ -63,10 +64,26 @@ def _bundle_message_key(username: str, index: int, message) -> str:
     return f"bundle:{digest}"
 
 
+STAFF_REFUSED = (
+    "staff: {count} staff accounts refused under the production profile "
+    "(give --allow-staff to create them; their passwords must then pass the validators)"
+)
+
+
 @transaction.atomic
-def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
+def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoadResult:
     """Store a parsed bundle. Idempotent: loading the same bundle again changes no row
-    count; sent messages are re-dated to `daysAgo` before this load."""
+    count; sent messages are re-dated to `daysAgo` before this load.
+
+    Passwords (data.md, "Added in 2026"): under the production profile no password comes
+    from a file: veterans get unusable passwords (they sign in through the identity
+    provider) and `staff` entries are refused unless `allow_staff`. Every password that is
+    set passes Django's validators, or nothing is stored (BundleError)."""
+    production = settings.PRODUCTION
+    if production and bundle.staff and not allow_staff:
+        raise BundleError([STAFF_REFUSED.format(count=len(bundle.staff))])
+    if problems := password_problems(bundle, veterans=not production, staff=True):
+        raise BundleError(problems)
     User = get_user_model()
     systems: dict[str, CareSystem] = {}
     for entry in bundle.care_systems:
@@ -114,7 +131,7 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         user = _account(
             User,
             username=data.username,
-            password=data.password,
+            password=None if production else data.password,
             full_name=data.fullName,
             staff=False,
         )
@@ -188,13 +205,18 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
     )
 
 
-def _account(User, *, username: str, password: str, full_name: str, staff: bool):
+def _account(User, *, username: str, password: str | None, full_name: str, staff: bool):
+    """Create or update an account; `password=None` leaves it with an unusable password."""
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": full_name[:150]}
     )
     changed = created
+    if password is None:
+        if created or user.has_usable_password():
+            user.set_unusable_password()
+            changed = True
     # A new account has no password to check (checking would cost a second hash).
-    if created or not user.check_password(password):
+    elif created or not user.check_password(password):
         user.set_password(password)
         changed = True
     if user.first_name != full_name[:150] or user.is_staff != staff:

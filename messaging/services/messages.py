@@ -108,16 +108,12 @@ def message_send(
     the message already sent; so does sending a draft that has already become a message.
     The team is checked at the moment of sending; the message, its attachments and the
     draft turning into it are one transaction."""
-    key = (idempotency_key or "")[:100]
-    existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
-    if existing and existing.idempotency_key == key and key:
-        content = (int(recipient_id), category, subject, body)
-        if _content_of(existing) != content:
-            # Another message written under the same key (the flow's key is shared by the
-            # session's tabs): it is a message of its own, with a key of its own that its
-            # retries share.
-            key = _content_key(key, content)
-            existing = _already_sent(veteran=veteran, key=key, draft_id=None)
+    key, existing = _resolve_send(
+        veteran=veteran,
+        key=(idempotency_key or "")[:100],
+        content=(int(recipient_id), category, subject, body),
+        draft_id=draft_id,
+    )
     if existing:
         return SendResult(existing, created=False)
     team, recipient = _messageable_team(veteran=veteran, recipient_id=recipient_id)
@@ -177,6 +173,41 @@ def message_send(
         _delete_files(stored_names)
         raise
     return SendResult(message, created=True)
+
+
+def send_replay(
+    *,
+    veteran,
+    idempotency_key: str,
+    recipient_id: int,
+    category: str,
+    subject: str,
+    body: str,
+    draft_id: int | None = None,
+) -> Message | None:
+    """The message already stored for this send (same key and content, or the draft already
+    sent), or None. Reads only: callers answer a replay before the rate limit counts it."""
+    _, existing = _resolve_send(
+        veteran=veteran,
+        key=(idempotency_key or "")[:100],
+        content=(int(recipient_id), category, subject, body),
+        draft_id=draft_id,
+    )
+    return existing
+
+
+def _resolve_send(
+    *, veteran, key: str, content: tuple, draft_id: int | None
+) -> tuple[str, Message | None]:
+    """(the key this send is stored under, the message already stored for it or None)."""
+    existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
+    if existing and existing.idempotency_key == key and key and _content_of(existing) != content:
+        # Another message written under the same key (the flow's key is shared by the
+        # session's tabs): it is a message of its own, with a key of its own that its
+        # retries share.
+        key = _content_key(key, content)
+        existing = _already_sent(veteran=veteran, key=key, draft_id=None)
+    return key, existing
 
 
 def _content_of(message: Message) -> tuple:

@@ -21,7 +21,7 @@ from messaging.compose.signature import signed_body
 from messaging.models import Message
 from messaging.recipients import Recipient
 from messaging.rollout import telemetry
-from messaging.selectors.messages import draft_for, message_of_another
+from messaging.selectors.messages import draft_for
 from messaging.services.messages import (
     SOMETHING_WENT_WRONG,
     AttachmentsRefused,
@@ -80,15 +80,15 @@ def _adopt_posted_page(*, request, fr: FlowRequest, legacy: bool) -> None:
 
 
 def _open_draft(*, request, fr: FlowRequest) -> Message | None:
-    """The draft the page edits: None when there is none or it was deleted meanwhile (another
-    tab: a new one starts), a 404 when the id is another veteran's."""
+    """The draft the page edits: None when there is none, it was deleted meanwhile (another
+    tab) or it is not this veteran's: a new one starts."""
     if fr.state.draft_id is None:
         return None
     try:
         return draft_for(veteran=request.user, draft_id=fr.state.draft_id)
-    except Message.DoesNotExist as exc:
-        if message_of_another(veteran=request.user, message_id=fr.state.draft_id):
-            raise Http404("No such draft") from exc
+    except Message.DoesNotExist:
+        # Deleted meanwhile (another tab), or never this veteran's: one answer for both (a new
+        # draft), so a draft id tells nothing about whether it exists.
         fr.state.draft_id = None
         fr.save()
         return None
@@ -202,7 +202,12 @@ def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
     else:
         event = telemetry.MESSAGE_SENT
     autosave = action == "autosave"
-    if limited := limits.check(request, limits.DRAFT_SAVE if saving else limits.SEND):
+    if limited := limits.check(
+        request,
+        limits.DRAFT_SAVE if saving else limits.SEND,
+        # A send retried (double click, reload, a timeout) is counted once.
+        retry_of="" if saving else _send_fingerprint(request=request, fr=fr),
+    ):
         response = _rate_limited(request=request, fr=fr, page=page, limited=limited, json=autosave)
     elif saving:
         response = _save_draft(request=request, fr=fr, page=page, autosave=autosave)
@@ -219,6 +224,18 @@ def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
         replayed=getattr(request, "sm_replayed", False),
     )
     return response
+
+
+def _send_fingerprint(*, request, fr: FlowRequest) -> str:
+    """What a send is, for the rate limit: its retries carry the same."""
+    posted = request.POST
+    return limits.fingerprint(
+        posted.get("idempotency_key", ""),
+        fr.state.care_team,
+        fr.state.draft_id,
+        *(posted.get(k, "") for k in (*PENDING_FIELDS, "recipient", "signature_name")),
+        [(f.name, f.size) for f in request.FILES.getlist("attachments")],
+    )
 
 
 def _rate_limited(

@@ -1,6 +1,7 @@
 """What the flow learns from veterans: interaction beacons and the satisfaction survey."""
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,10 +26,40 @@ def _bad(detail: str, status: int = 400) -> JsonResponse:
     return error_json(status, "Bad beacon", detail, "SM_BEACON_INVALID")
 
 
-# sendBeacon cannot send a CSRF token; a beacon only adds a counted event for the signed-in
-# veteran, so a forged one can do no harm beyond a count (and is rate-limited).
+def _same_origin(request) -> bool:
+    """What the browser says about where the request comes from: `Sec-Fetch-Site`, and
+    `Origin` (both set by the browser, never by a page's script). At least one must be
+    there, and each that is there must say this site (as Django's CSRF check reads it)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if site is None and origin is None:
+        return False
+    if site is not None and site != "same-origin":
+        return False
+    if origin is not None:
+        ours = f"{'https' if request.is_secure() else 'http'}://{request.get_host()}"
+        if origin != ours and origin not in settings.CSRF_TRUSTED_ORIGINS:
+            return False
+    return True
+
+
+def same_origin_only(view):
+    """Refuse (403) a cross-site request before anything is counted."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if not _same_origin(request):
+            return _bad("Beacons are accepted from this site's own pages only", 403)
+        return view(request, *args, **kwargs)
+
+    return check
+
+
+# sendBeacon cannot send a CSRF token: the beacon is exempt from the token check and accepts
+# same-origin requests only instead (fake events would feed the rollout guard); rate-limited.
 @csrf_exempt
 @require_POST
+@same_origin_only
 @ratelimit(key="user_or_ip", rate=lambda group, request: settings.SM_BEACON_RATE, block=False)
 def beacon(request):
     """Record a page view or an interaction: {"event": "...", "page": "/path/"}."""

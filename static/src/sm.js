@@ -56,13 +56,13 @@ function initFocus() {
   if (target) target.focus({ preventScroll: false });
 }
 
-// --- 4. Subject character counter ------------------------------------------
+// --- 4. Subject and message character counters ---------------------------
 // Keeps the input's maxlength (the browser stops typing at the limit; the
 // USWDS character-count behaviour would remove it, so app.js doesn't load it).
 // The visible message updates on every keystroke; screen readers get the same
 // text from a visually hidden live region after a short pause in typing.
 function initCounter(counter) {
-  const input = $("input[maxlength]", counter);
+  const input = $("input[maxlength], textarea[maxlength]", counter);
   const message = $("[data-sm-counter-message]", counter);
   if (!input || !message) return;
   const max = Number(input.getAttribute("maxlength"));
@@ -74,7 +74,7 @@ function initCounter(counter) {
   let timer;
   const update = () => {
     const left = Math.max(0, max - input.value.length);
-    message.textContent = `${left} character${left === 1 ? "" : "s"} left`;
+    message.textContent = `${left.toLocaleString("en-US")} character${left === 1 ? "" : "s"} left`;
   };
   update(); // also fixes the server's "1 characters left"
   input.addEventListener("input", () => {

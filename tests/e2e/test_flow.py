@@ -188,7 +188,7 @@ def test_empty_send_and_subject_limit(signed_in, page):
     subject = page.get_by_label("Subject")
     subject.press_sequentially("x" * 55)
     expect(subject).to_have_value("x" * 50)
-    expect(page.get_by_text("0 characters left")).to_be_visible()
+    expect(page.get_by_text("0 characters left", exact=True)).to_be_visible()
     subject.press("Backspace")
     expect(page.get_by_text("1 character left")).to_be_visible()
 

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from messaging.common.choices import Ehr
 from messaging.models import CsatResponse, Message, MetricEvent
@@ -18,6 +17,7 @@ from messaging.recipients.bundle import bundle_parse
 from messaging.rollout import stages as rollout
 from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.services.bundle import bundle_load
+from messaging.services.tokens import token_issue
 
 BASE = "/my-health/secure-messages"
 SIM_PREFIX = "sim.veteran."
@@ -94,6 +94,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, veterans: int, days: int, seed: int, **options):
         rng = random.Random(seed)
+        self._tokens: dict[int, str] = {}  # one API sign-in per simulated app user
         bundle_load(bundle=bundle_parse(json.dumps(_bundle(veterans))))
         # Half of the generated veterans (sticky per veteran) get the new flow while this runs:
         # through the rollout service, so the flags' history and audit log show it.
@@ -135,7 +136,8 @@ class Command(BaseCommand):
     def _session(self, user, rng) -> int:
         if rng.random() < 0.3:
             return self._mobile(user, rng)
-        client = Client()
+        # The headers a browser's sendBeacon carries from the site's own pages.
+        client = Client(headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
         client.force_login(user)
 
         def view(path):
@@ -191,8 +193,11 @@ class Command(BaseCommand):
         return int(response.status_code == 302)
 
     def _mobile(self, user, rng) -> int:
-        token, _ = Token.objects.get_or_create(user=user)
-        client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_PLATFORM="mobile")
+        if user.pk not in self._tokens:
+            self._tokens[user.pk], _ = token_issue(user=user)
+        client = Client(
+            HTTP_AUTHORIZATION=f"Token {self._tokens[user.pk]}", HTTP_X_PLATFORM="mobile"
+        )
         client.get(f"{API}/allrecipients")
         recipient = (
             TEAMS[5] if rng.random() < 0.1 else rng.choice(TEAMS[:5] + POOLS)

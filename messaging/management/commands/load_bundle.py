@@ -11,20 +11,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--allow-staff",
+            action="store_true",
+            help="production profile: create the bundle's staff accounts (refused otherwise); "
+            "their passwords must pass the password validators",
+        )
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args, file: Path, allow_staff: bool = False, **options):
         try:
             text = file.read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
         try:
             parsed = bundle_parse(text)
+            result = bundle_load(bundle=parsed, allow_staff=allow_staff)
         except BundleError as exc:
             lines = "\n".join(f"  {problem}" for problem in exc.problems)
             raise CommandError(
                 f"{file}: refused, nothing stored ({len(exc.problems)} problems):\n{lines}"
             ) from exc
-        result = bundle_load(bundle=parsed)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {file}: {result.care_systems} care systems, {result.care_teams} care teams, "

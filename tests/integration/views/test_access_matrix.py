@@ -6,6 +6,10 @@
   for an id nobody has; nothing in the database or in storage changes;
 - anonymous: sign-in for pages, 401 JSON for the API; nothing changes.
 
+Start message and legacy compose, given a draft id that is not the veteran's, answer exactly
+as for an id nobody has (a new draft of their own): the same status and redirect, the
+owner's records untouched, nothing of theirs shown.
+
 Pages that take the draft from the flow's state (start message, legacy compose, delete draft)
 are tried with the owner's draft put in the other actor's session: the session is server-side,
 so no veteran can do that, but the pages must refuse it all the same (defence in depth).
@@ -27,13 +31,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from messaging.compose import flow
 from messaging.models import Attachment, Message
 from messaging.recipients import recipients_for
 from messaging.services.messages import draft_save, message_send
+from messaging.services.tokens import token_issue
 from tests.factories import bundle, care_system, triage_team, veteran, vista_payload
 from tests.helpers import BASE, load
 
@@ -69,6 +73,7 @@ MARKERS = ("draft-5e1d", "sent-7c2b", "inbox-9a4f", "file-3d8e")
 NOT_FOUND = "404"
 OWN_ONLY = "200, only their own records"
 NO_TEAMS = "302 to the inbox (no care teams: the flow ends before any draft is read)"
+AS_IF_NONE = "as for a draft id nobody has: a new draft of their own"
 
 
 @dataclass
@@ -130,18 +135,23 @@ def ctx_for(world, user_named, set_flags):
         if actor != "anonymous":
             user = user_named(USERNAMES[actor])
             page.force_login(user)
-            token, _ = Token.objects.get_or_create(user=user)
-            api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            token, _ = token_issue(user=user)
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return Ctx(actor, user, page, api, set_flags)
 
     return make
 
 
-def snapshot(world: World):
-    """Every message and attachment row, and every stored file."""
+def snapshot(world: World, *, owner_only: bool = False):
+    """Every message and attachment row, and every stored file (or only the owner's)."""
+    messages = Message.objects.all()
+    attachments = Attachment.objects.all()
+    if owner_only:
+        messages = messages.filter(veteran=world.draft.veteran)
+        attachments = attachments.filter(message__veteran=world.draft.veteran)
     return (
         sorted(
-            Message.objects.values_list(
+            messages.values_list(
                 "pk",
                 "veteran_id",
                 "state",
@@ -154,9 +164,7 @@ def snapshot(world: World):
                 "idempotency_key",
             )
         ),
-        sorted(
-            Attachment.objects.values_list("pk", "message_id", "name", "file", "size", "sha256")
-        ),
+        sorted(attachments.values_list("pk", "message_id", "name", "file", "size", "sha256")),
         sorted(str(p.relative_to(world.media)) for p in world.media.rglob("*") if p.is_file()),
     )
 
@@ -408,6 +416,7 @@ CASES = [
         _draft,
         _start("open"),
         _shows('value="Owner draft-5e1d"'),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -418,6 +427,7 @@ CASES = [
         _draft,
         _start("save-draft"),
         _draft_changed(302, START),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -428,6 +438,7 @@ CASES = [
         _draft,
         _start("autosave"),
         _draft_changed(200),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -438,6 +449,7 @@ CASES = [
         _draft,
         _start("send"),
         _draft_sent(302, f"{BASE}/inbox/"),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -448,6 +460,7 @@ CASES = [
         _draft,
         _start("open", legacy=True),
         _shows('value="Owner draft-5e1d"'),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -458,6 +471,7 @@ CASES = [
         _draft,
         _start("send", legacy=True),
         _draft_sent(302, f"{BASE}/inbox/"),
+        other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
     ),
@@ -580,6 +594,8 @@ def _check_denied(case: Case, response, expected: str) -> None:
             assert [e["code"] for e in response.json()["errors"]] == ["RECORD_NOT_FOUND"]
     elif expected == OWN_ONLY:
         assert response.status_code == 200, response.status_code
+    elif expected == AS_IF_NONE:
+        assert response.status_code in (200, 302), response.status_code
     elif expected == NO_TEAMS:
         assert response.status_code == 302 and response["Location"] == f"{BASE}/inbox/"
     else:  # pragma: no cover - a typo in the matrix
@@ -611,15 +627,29 @@ def test_access(world, ctx_for, case, actor):
         return
     expected = case.other if actor == "other" else case.staff
     _check_denied(case, response, expected)
-    assert snapshot(world) == before
-    if case.in_flow or expected != NOT_FOUND:
+    # A new draft or message of the other veteran's own may be stored; nothing of the owner's
+    # changes.
+    owner_only = expected == AS_IF_NONE
+    assert snapshot(world, owner_only=owner_only) == snapshot_before(before, world, owner_only)
+    if expected not in (NOT_FOUND, AS_IF_NONE):
         return
     # An id nobody has gets the same answer: the owner's id tells nothing.
     nobody = case.call(ctx, MISSING_ID)
     assert nobody.status_code == response.status_code
+    assert nobody.get("Location") == response.get("Location")
     if case.api:
         assert nobody.json() == response.json()
-    assert snapshot(world) == before
+    assert snapshot(world, owner_only=owner_only) == snapshot_before(before, world, owner_only)
+
+
+def snapshot_before(before, world: World, owner_only: bool):
+    """`before` (a whole snapshot), narrowed to the owner's records when asked."""
+    if not owner_only:
+        return before
+    owner = world.draft.veteran_id
+    messages = [row for row in before[0] if row[1] == owner]
+    ids = {row[0] for row in messages}
+    return (messages, [row for row in before[1] if row[1] in ids], before[2])
 
 
 def test_staff_user_is_no_veteran(world, user_named):

@@ -10,8 +10,14 @@ BEACON = f"{BASE}/metrics/beacon/"
 
 
 def post(client, body, content_type="application/json"):
+    """As a browser's navigator.sendBeacon from one of the site's pages sends it."""
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(BEACON, data, content_type=content_type)
+    return client.post(
+        BEACON,
+        data,
+        content_type=content_type,
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    )
 
 
 def test_page_view_and_interaction_recorded(veteran_client, set_flags):
