@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from .common import clock
 from .models import Message
 from .recipients import CareSystemRef, Recipient, RecipientSet, recipients_for
 
@@ -108,7 +109,7 @@ def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
     """Distinct recipients of the veteran's sent messages in the last N months, most recent
     first, only those the veteran may message now, at most M (both settings). Two queries:
     the recent team ids, then those teams."""
-    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    since = _months_ago(clock.now(user=veteran), settings.SM_RECENT_TEAMS_MONTHS)
     rows = (
         Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
         .values_list("care_team__upstream_id")
@@ -243,7 +244,7 @@ def name_changes(*, veteran, recipients: RecipientSet) -> list[dict]:
 
     from .models import CareTeam, DismissedNameChange
 
-    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    since = _months_ago(clock.now(user=veteran), settings.SM_RECENT_TEAMS_MONTHS)
     team, message = CareTeam._meta.db_table, Message._meta.db_table
     dismissed = DismissedNameChange._meta.db_table
     sql = (

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from .models import (
     Message,
     OhRegistration,
     Platform,
+    TestVeteran,
     VeteranProfile,
     VeteranTeam,
 )
@@ -77,10 +79,27 @@ def _bundle_message_key(username: str, index: int, message) -> str:
     return f"bundle:{digest}"
 
 
+QA_GROUP = "qa"
+
+
+def qa_group_ensure():
+    """The `qa` group (QA staff: the QA tools), allowed to read the audit log."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=QA_GROUP)
+    permission = Permission.objects.filter(
+        content_type__app_label="messaging", codename="view_auditevent"
+    ).first()
+    if permission is not None:
+        group.permissions.add(permission)
+    return group
+
+
 @transaction.atomic
-def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
+def bundle_load(*, bundle: ParsedBundle, keep_passwords: bool = False) -> BundleLoadResult:
     """Store a parsed bundle. Idempotent: loading the same bundle again changes no row
-    count; sent messages are re-dated to `daysAgo` before this load."""
+    count; sent messages are re-dated to `daysAgo` before this load. `keep_passwords`:
+    accounts that exist keep their password (the QA tools' reset)."""
     User = get_user_model()
     systems: dict[str, CareSystem] = {}
     for entry in bundle.care_systems:
@@ -95,7 +114,9 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         )
 
     def system_for(team: AdaptedTeam) -> CareSystem:
-        ref = team.recipient.care_system
+        return system_named(team.recipient.care_system)
+
+    def system_named(ref) -> CareSystem:
         if ref.station_number not in systems:
             # A station the registry does not know: named from the payload (data.md).
             systems[ref.station_number], _ = CareSystem.objects.get_or_create(
@@ -135,8 +156,10 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
             password=data.password,
             full_name=data.fullName,
             staff=False,
+            keep_password=keep_passwords,
         )
         VeteranProfile.objects.update_or_create(user=user, defaults={"full_name": data.fullName})
+        _test_account_store(user, data)
 
         links = [
             VeteranTeam(
@@ -164,7 +187,10 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
             OhRegistration.objects.update_or_create(
                 veteran=user,
                 station_number=station,
-                defaults={"care_system": systems[system_station], "position": position},
+                defaults={
+                    "care_system": system_named(bundle.registry.systems[system_station]),
+                    "position": position,
+                },
             )
 
         pk_by_id = {**team_pk}
@@ -189,12 +215,19 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
             sent += 1
 
     for staff in bundle.staff:
-        _account(
+        account = _account(
             User,
             username=staff.username,
             password=staff.password,
             full_name=staff.fullName,
             staff=True,
+            keep_password=keep_passwords,
+        )
+        account.groups.set(
+            [
+                qa_group_ensure() if name == QA_GROUP else Group.objects.get_or_create(name=name)[0]
+                for name in staff.groups
+            ]
         )
 
     return BundleLoadResult(
@@ -206,13 +239,33 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
     )
 
 
-def _account(User, *, username: str, password: str, full_name: str, staff: bool):
+def _test_account_store(user, data) -> None:
+    """`testAccount: true` makes the veteran a test veteran the QA tools may act on (reset
+    goes back to this entry); false makes a bundle's test veteran a real one again. Test
+    veterans the QA tools created are theirs, whatever a bundle says."""
+    existing = TestVeteran.objects.filter(user=user).first()
+    if existing is not None and existing.scenario != TestVeteran.FROM_BUNDLE:
+        return
+    if data.testAccount:
+        entry = {"veteran": data.model_dump(mode="json", exclude={"username", "password"})}
+        TestVeteran.objects.update_or_create(
+            user=user, defaults={"scenario": TestVeteran.FROM_BUNDLE, "entry": entry}
+        )
+        TestVeteran.forget(user.pk)
+    elif existing is not None:
+        existing.delete()
+        TestVeteran.forget(user.pk)
+
+
+def _account(
+    User, *, username: str, password: str, full_name: str, staff: bool, keep_password=False
+):
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": full_name[:150]}
     )
     changed = created
     # A new account has no password to check (checking would cost a second hash).
-    if created or not user.check_password(password):
+    if created or (not keep_password and not user.check_password(password)):
         user.set_password(password)
         changed = True
     if user.first_name != full_name[:150] or user.is_staff != staff:
