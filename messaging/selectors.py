@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Max, QuerySet
-from django.utils import timezone
 
 from .common import clock
 from .models import Message

@@ -40,9 +40,7 @@ DEMO_SIGN_IN = env.bool("DEMO_SIGN_IN", default=not PRODUCTION) and not PRODUCTI
 # (and `check --deploy` warns when SM_QA_TOOLS is set there).
 SM_ENVIRONMENT = env.str("SM_ENVIRONMENT", default="production" if PRODUCTION else "local")
 if SM_ENVIRONMENT not in {"local", "staging", "production"}:
-    raise environ.ImproperlyConfigured(
-        "SM_ENVIRONMENT must be 'local', 'staging' or 'production'"
-    )
+    raise environ.ImproperlyConfigured("SM_ENVIRONMENT must be 'local', 'staging' or 'production'")
 SM_QA_TOOLS_REQUESTED = env.bool("SM_QA_TOOLS", default=False)
 SM_QA_TOOLS = env.bool("SM_QA_TOOLS", default=not PRODUCTION) and (
     not PRODUCTION or SM_ENVIRONMENT == "staging"

@@ -29,9 +29,7 @@ urlpatterns = [
     path("qa/api/scenarios", qa_api.ScenariosView.as_view(), name="qa-api-scenarios"),
     path("qa/api/veterans", qa_api.VeteransView.as_view(), name="qa-api-veterans"),
     path("qa/api/veterans/<str:username>", qa_api.VeteranView.as_view(), name="qa-api-veteran"),
-    path(
-        "qa/api/veterans/<str:username>/reset", qa_api.ResetView.as_view(), name="qa-api-reset"
-    ),
+    path("qa/api/veterans/<str:username>/reset", qa_api.ResetView.as_view(), name="qa-api-reset"),
     path(
         "qa/api/veterans/<str:username>/overrides",
         qa_api.OverridesView.as_view(),

@@ -6,59 +6,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0009_audit_log'),
+        ("messaging", "0009_audit_log"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='csatresponse',
-            name='test',
+            model_name="csatresponse",
+            name="test",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='stage',
-            field=models.CharField(blank=True, default='', max_length=10),
+            model_name="flag",
+            name="stage",
+            field=models.CharField(blank=True, default="", max_length=10),
         ),
         migrations.AddField(
-            model_name='metricevent',
-            name='test',
+            model_name="metricevent",
+            name="test",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('message.sent', 'Message Sent'), ('draft.deleted', 'Draft Deleted'), ('message.deleted', 'Message Deleted'), ('flag.changed', 'Flag Changed'), ('qa.veteran.created', 'Qa Veteran Created'), ('qa.veteran.reset', 'Qa Veteran Reset'), ('qa.veteran.deleted', 'Qa Veteran Deleted'), ('qa.overrides.set', 'Qa Overrides Set'), ('qa.signin_link.created', 'Qa Link Created'), ('qa.signin_link.used', 'Qa Link Used')], max_length=30),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("message.sent", "Message Sent"),
+                    ("draft.deleted", "Draft Deleted"),
+                    ("message.deleted", "Message Deleted"),
+                    ("flag.changed", "Flag Changed"),
+                    ("qa.veteran.created", "Qa Veteran Created"),
+                    ("qa.veteran.reset", "Qa Veteran Reset"),
+                    ("qa.veteran.deleted", "Qa Veteran Deleted"),
+                    ("qa.overrides.set", "Qa Overrides Set"),
+                    ("qa.signin_link.created", "Qa Link Created"),
+                    ("qa.signin_link.used", "Qa Link Used"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='SignInLink',
+            name="SignInLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sign_in_links', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nonce", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sign_in_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TestVeteran',
+            name="TestVeteran",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scenario', models.CharField(max_length=40)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('entry', models.JSONField(default=dict)),
-                ('flag_overrides', models.JSONField(default=dict)),
-                ('today_offset_days', models.IntegerField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='test_veterans_created', to=settings.AUTH_USER_MODEL)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='test_veteran', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scenario", models.CharField(max_length=40)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("entry", models.JSONField(default=dict)),
+                ("flag_overrides", models.JSONField(default=dict)),
+                ("today_offset_days", models.IntegerField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="test_veterans_created",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="test_veteran",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]

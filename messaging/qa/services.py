@@ -351,9 +351,7 @@ def overrides_check(data) -> dict:
     if "todayOffsetDays" in data:
         offset = data["todayOffsetDays"]
         if offset is not None and (
-            isinstance(offset, bool)
-            or not isinstance(offset, int)
-            or abs(offset) > MAX_OFFSET_DAYS
+            isinstance(offset, bool) or not isinstance(offset, int) or abs(offset) > MAX_OFFSET_DAYS
         ):
             raise QaError(
                 f"todayOffsetDays: must be a whole number of days within ±{MAX_OFFSET_DAYS}, or null",
@@ -437,7 +435,5 @@ def sign_in_link_use(*, token: str):
     user = link.user
     if not user.is_active or not TestVeteran.objects.filter(user=user).exists():
         raise LinkRefused("This sign-in link is not for a test veteran.")
-    audit.record(
-        audit.Action.QA_LINK_USED, actor=user, target_type="user", target_id=user.username
-    )
+    audit.record(audit.Action.QA_LINK_USED, actor=user, target_type="user", target_id=user.username)
     return user

@@ -195,9 +195,12 @@ def test_a_real_veteran_cannot_be_reset(qa_api, demo_data):
 
     load(bundle(care_systems=[care_system("589", "Kansas City")], veterans=[veteran("real.one")]))
     assert qa_api.post(f"{API}/veterans/real.one/reset").status_code == 404
-    assert qa_api.put(
-        f"{API}/veterans/real.one/overrides", {"todayOffsetDays": 3}, format="json"
-    ).status_code == 404
+    assert (
+        qa_api.put(
+            f"{API}/veterans/real.one/overrides", {"todayOffsetDays": 3}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 def test_demo_test_accounts_can_be_reset(qa_api):
