@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -54,10 +55,13 @@ def _qa_tools_on() -> None:
         raise Http404("The QA tools are off here.")
 
 
+@login_not_required  # 404 first where the tools are off, then sign-in
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def qa_page(request):
     _qa_tools_on()
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     if not is_qa_staff(request.user):
         raise PermissionDenied
     if request.method == "POST":
