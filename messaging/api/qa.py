@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -16,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging.common import clock
-from messaging.flags import ALL_FLAGS
 from messaging.qa import services as qa
 from messaging.qa.access import is_qa_staff
+from messaging.qa.links import sign_in_url
 from messaging.qa.scenarios import SCENARIOS
+from messaging.rollout.flags import ALL_FLAGS
 
 from .errors import ApiError
 
@@ -49,10 +49,6 @@ def _not_found(username: str) -> ApiError:
         detail=f"No test veteran named {username!r}",
         code="RECORD_NOT_FOUND",
     )
-
-
-def sign_in_url(request, token: str) -> str:
-    return request.build_absolute_uri(reverse("qa-sign-in", args=[token]))
 
 
 def overrides_body(record, user) -> dict:

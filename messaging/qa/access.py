@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from messaging.services import QA_GROUP
+from messaging.services.bundle import QA_GROUP
 
 
 def is_qa_staff(user) -> bool:

@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 
 from messaging.common import clock
-from messaging.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.models import Flag, TestVeteran
-from messaging.rollout import state_of
+from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIENTS
+from messaging.rollout.stages import state_of
 
 
 def test_veterans_of(*, actor) -> list[dict]:

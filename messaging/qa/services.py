@@ -14,9 +14,6 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging import audit
-from messaging.bundle import BundleError, bundle_parse
-from messaging.flags import ALL_FLAGS
 from messaging.models import (
     CareSystem,
     CareTeam,
@@ -27,8 +24,12 @@ from messaging.models import (
     SignInLink,
     TestVeteran,
 )
+from messaging.recipients.bundle import BundleError, bundle_parse
 from messaging.recipients.registry import CareSystemEntry
-from messaging.services import _delete_files, bundle_load
+from messaging.rollout import audit
+from messaging.rollout.flags import ALL_FLAGS
+from messaging.services.bundle import bundle_load
+from messaging.services.messages import _delete_files
 
 from .scenarios import SCENARIOS, scenario_bundle
 

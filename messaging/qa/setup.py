@@ -8,7 +8,7 @@ from django.core import checks
 
 from messaging.common import clock
 from messaging.models import TestVeteran
-from messaging.services import qa_group_ensure
+from messaging.services.bundle import qa_group_ensure
 
 
 def _offset(user) -> int | None:

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from messaging.api.qa import sign_in_url
-from messaging.flags import ALL_FLAGS
 from messaging.qa import selectors as qa_selectors
 from messaging.qa import services as qa
 from messaging.qa.access import is_qa_staff
+from messaging.qa.links import sign_in_url
 from messaging.qa.scenarios import SCENARIOS
+from messaging.rollout.flags import ALL_FLAGS
 
 FLAG_CHOICES = [("", "Rollout stage decides"), ("on", "On"), ("off", "Off")]
 CREATED_KEY = "sm_qa_created"

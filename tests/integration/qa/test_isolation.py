@@ -6,8 +6,8 @@ import threading
 import pytest
 import requests
 
-from messaging.flags import CURATED_LIST_FLOW
-from tests.conftest import BASE, load
+from messaging.rollout.flags import CURATED_LIST_FLOW
+from tests.helpers import BASE, load
 from tests.factories import DEMO_BUNDLE_PATH
 
 from .conftest import QA_LEAD

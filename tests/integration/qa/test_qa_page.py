@@ -5,8 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from messaging.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.models import AuditEvent, TestVeteran
+from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_overrides_reset_link_and_delete_by_form(qa_client):
 
 
 def test_a_real_veteran_cannot_be_acted_on_from_the_page(qa_client, demo_data):
-    from tests.conftest import load
+    from tests.helpers import load
     from tests.factories import bundle, care_system, veteran
 
     load(bundle(care_systems=[care_system("589", "Kansas City")], veterans=[veteran("real.two")]))

@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from messaging.flags import CURATED_LIST_FLOW
 from messaging.models import Message, SignInLink, TestVeteran
-from messaging.selectors import recent_teams
-from tests.conftest import BASE
+from messaging.rollout.flags import CURATED_LIST_FLOW
+from messaging.selectors.teams import recent_teams
+from tests.helpers import BASE
 
 from .conftest import API, token_for
 
