@@ -11,7 +11,7 @@ import time
 
 from django.conf import settings
 
-from messaging.models import MetricEvent
+from messaging.models import MetricEvent, TestVeteran
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,15 @@ def record(
     page: str = "",
     veteran_id: int | None = None,
     device: str = "",
+    test: bool | None = None,
 ) -> None:
-    """Store one event and export it. Never raises."""
+    """Store one event and export it. Never raises. A test veteran's event is tagged
+    `test` (qa.md): the rollout figures leave it out by default."""
     try:
+        if test is None:
+            test = TestVeteran.state_for_id(veteran_id).test
         MetricEvent.objects.create(
+            test=test,
             name=name,
             flow=flow,
             platform=platform,
@@ -100,6 +105,7 @@ def record(
         "status": status_code,
         "page": page,
         "device": device,
+        "test": "true" if test else "",
     }
     if name == LATENCY:
         _send_statsd(statsd_line("request.latency", value or 0, "ms", tags))
@@ -119,6 +125,10 @@ def record_request(
 ) -> None:
     """A draft or send request: the event with its status and, on the curated (new) flow,
     its latency. `started` is `time.perf_counter()` at the start of the request."""
+    try:
+        test = TestVeteran.state_for_id(veteran_id).test
+    except Exception:  # noqa: BLE001 - as in record(): never fail the request
+        test = False
     record(
         name,
         flow=flow,
@@ -126,6 +136,7 @@ def record_request(
         status_code=status_code,
         veteran_id=veteran_id,
         device=device,
+        test=test,
     )
     if flow == "curated":
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -137,4 +148,5 @@ def record_request(
             value=elapsed_ms,
             page=name,
             device=device,
+            test=test,
         )

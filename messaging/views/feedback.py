@@ -14,7 +14,7 @@ from django_ratelimit.decorators import ratelimit
 from messaging.common.choices import Flow, Platform
 from messaging.compose import flow
 from messaging.compose.forms import CsatForm
-from messaging.models import CsatResponse
+from messaging.models import CsatResponse, TestVeteran
 from messaging.rollout import telemetry
 
 MAX_BEACON_BYTES = 1024
@@ -95,6 +95,7 @@ def csat(request):
         flow=sent_flow,
         platform=Platform.WEB,
         veteran_id=request.user.pk,
+        test=TestVeteran.state_for(request.user).test,  # left out of the figures (qa.md)
     )
     request.session.pop("sm_last_sent_flow", None)
     messages.success(request, "Thank you for your feedback.")

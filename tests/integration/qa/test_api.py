@@ -190,8 +190,8 @@ def test_unknown_and_non_test_accounts_are_404(qa_api, method, path, username):
 
 
 def test_a_real_veteran_cannot_be_reset(qa_api, demo_data):
-    from tests.helpers import load
     from tests.factories import bundle, care_system, veteran
+    from tests.helpers import load
 
     load(bundle(care_systems=[care_system("589", "Kansas City")], veterans=[veteran("real.one")]))
     assert qa_api.post(f"{API}/veterans/real.one/reset").status_code == 404

@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from messaging.rollout.flags import CURATED_LIST_FLOW
-from tests.helpers import BASE, load
 from tests.factories import DEMO_BUNDLE_PATH
+from tests.helpers import BASE, load
 
 from .conftest import QA_LEAD
 

@@ -83,8 +83,8 @@ def test_overrides_reset_link_and_delete_by_form(qa_client):
 
 
 def test_a_real_veteran_cannot_be_acted_on_from_the_page(qa_client, demo_data):
-    from tests.helpers import load
     from tests.factories import bundle, care_system, veteran
+    from tests.helpers import load
 
     load(bundle(care_systems=[care_system("589", "Kansas City")], veterans=[veteran("real.two")]))
     assert qa_client.post("/qa/", {"action": "delete", "username": "real.two"}).status_code == 404

@@ -17,6 +17,14 @@ pytestmark = pytest.mark.django_db
 VETERANS = range(1, 10_001)
 
 
+@pytest.fixture
+def real_demo_veterans(demo_data):
+    """The demo veterans as real veterans: test accounts' messages never count (qa.md)."""
+    from messaging.models import TestVeteran
+
+    TestVeteran.objects.all().delete()
+
+
 def share_in(percent: float) -> set[int]:
     return {v for v in VETERANS if sticky_bucket(CURATED_LIST_FLOW, v) < percent}
 
@@ -143,7 +151,7 @@ def _csat(flow, scores):
     CsatResponse.objects.bulk_create(CsatResponse(flow=flow, score=s) for s in scores)
 
 
-def test_advance_allowed_when_every_criterion_passes(demo_data):
+def test_advance_allowed_when_every_criterion_passes(demo_data, real_demo_veterans):
     get_user_model().objects.create_user("qa", password="x")
     rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
     _events("curated", 95, 5)
@@ -158,7 +166,7 @@ def test_advance_allowed_when_every_criterion_passes(demo_data):
     assert rollout.advance(CURATED_LIST_FLOW, actor="lead")["stage"] == "A"
 
 
-def test_collection_csat_and_platform_criteria_fail_as_described(demo_data):
+def test_collection_csat_and_platform_criteria_fail_as_described(demo_data, real_demo_veterans):
     get_user_model().objects.create_user("qa", password="x")
     rollout.whitelist(CURATED_LIST_FLOW, "qa", add=True, actor="lead")
     _events("curated", 50, 0)
