@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from messaging.api import qa as qa_api
 from messaging.views import ops
@@ -15,11 +13,9 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-in/demo/", views.demo_sign_in, name="demo-sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
-    # One sign-in page for everyone: the admin's own login form is not offered.
-    path(
-        "admin/login/",
-        login_not_required(RedirectView.as_view(pattern_name="sign-in", query_string=True)),
-    ),
+    # One sign-in page for everyone: the admin's own login form is not offered, and an
+    # account the admin refuses gets a 403 page (not a loop back through sign-in).
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
     path("ops/rollout/", ops.rollout_dashboard, name="ops-rollout"),
     path("ops/rollout/stage-report/", ops.stage_report, name="ops-stage-report"),
