@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.models import (
-    CareSystem,
     CareTeam,
     CsatResponse,
     DismissedNameChange,
@@ -28,6 +27,7 @@ from messaging.recipients.bundle import BundleError, bundle_parse
 from messaging.recipients.registry import CareSystemEntry
 from messaging.rollout import audit
 from messaging.rollout.flags import ALL_FLAGS
+from messaging.selectors.registry import loaded_care_systems, loaded_pool_ids
 from messaging.services.bundle import bundle_load
 from messaging.services.messages import _delete_files
 
@@ -58,28 +58,6 @@ class CreatedVeteran:
 
 
 # --- what the loaded registry already holds ------------------------------------------------
-
-
-def loaded_care_systems() -> list[CareSystemEntry]:
-    """The care systems stored from the registry, as bundle entries."""
-    return [
-        CareSystemEntry(
-            stationNumber=station, name=name, ehr=ehr, facilities=list(facilities or [])
-        )
-        for station, name, ehr, facilities in CareSystem.objects.filter(
-            in_registry=True
-        ).values_list("station_number", "name", "ehr", "facilities")
-    ]
-
-
-def loaded_pool_ids() -> dict[str, list[int]]:
-    """The stored Oracle Health pool ids, by care system station."""
-    pools: dict[str, list[int]] = {}
-    for station, pool_id in CareTeam.objects.filter(per_facility=True).values_list(
-        "care_system__station_number", "upstream_id"
-    ):
-        pools.setdefault(station, []).append(pool_id)
-    return pools
 
 
 def _resolver(entries: list[dict]):
