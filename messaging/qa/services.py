@@ -14,6 +14,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from messaging.common.choices import Ehr
 from messaging.models import (
     CareTeam,
     CsatResponse,
@@ -96,11 +97,16 @@ def _scenario_needs(source: dict, loaded: list[CareSystemEntry]) -> dict:
         .values_list("care_system__station_number", flat=True)
         .distinct()
     )
+    # Pools come with the systems added here, or for a loaded Oracle Health system without
+    # any; a loaded VistA system's future pools (a migration) are its registry's business.
+    adding = {entry["stationNumber"] for entry in missing}
+    oh_loaded = {entry.stationNumber for entry in loaded if entry.ehr == Ehr.ORACLE_HEALTH}
     pools = [
         facility
         for facility in source.get("ohPools", [])
-        if system_of(facility["stationNumber"]) in used
-        and system_of(facility["stationNumber"]) not in with_pools
+        if (system := system_of(facility["stationNumber"])) in used
+        and system not in with_pools
+        and (system in adding or system in oh_loaded)
     ]
     return {"careSystems": missing, "ohPools": pools, "veteran": source["veteran"]}
 
