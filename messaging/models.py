@@ -49,8 +49,12 @@ class Flag(AbstractUserFlag):
             override = TestVeteran.state_for(user).flags.get(self.name)
             if override is not None:
                 return override
-        if not self.pk or self.everyone is not None:
-            return super().is_active(request, read_only)
+        if not self.pk or self.everyone is not None or settings.WAFFLE_OVERRIDE:
+            # waffle's own order (its local-only `?<flag>=1|0` for one request first)
+            if settings.WAFFLE_OVERRIDE and self.name in getattr(request, "GET", {}):
+                return request.GET[self.name] == "1"
+            if not self.pk or self.everyone is not None:
+                return super().is_active(request, read_only)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False

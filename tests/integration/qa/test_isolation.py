@@ -8,9 +8,7 @@ import requests
 
 from messaging.rollout.flags import CURATED_LIST_FLOW
 from tests.factories import DEMO_BUNDLE_PATH
-from tests.helpers import BASE, load
-
-from .conftest import QA_LEAD
+from tests.helpers import BASE, QA_LEAD, load
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

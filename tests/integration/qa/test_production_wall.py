@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from .conftest import API, QA_LEAD, token_for
+from tests.helpers import QA_API as API
+from tests.helpers import QA_LEAD, token_for
 
 QA_URLS = [
     ("get", "/qa/"),

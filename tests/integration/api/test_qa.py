@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from messaging.models import AuditEvent, Message, TestVeteran
 from messaging.qa.scenarios import SCENARIOS
-
-from .conftest import API, token_for
+from tests.helpers import QA_API as API
+from tests.helpers import token_for
 
 pytestmark = pytest.mark.django_db
 

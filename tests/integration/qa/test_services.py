@@ -11,9 +11,8 @@ from rest_framework.test import APIClient
 from messaging.models import Message, SignInLink, TestVeteran
 from messaging.rollout.flags import CURATED_LIST_FLOW
 from messaging.selectors.teams import recent_teams
-from tests.helpers import BASE
-
-from .conftest import API, token_for
+from tests.helpers import BASE, token_for
+from tests.helpers import QA_API as API
 
 pytestmark = pytest.mark.django_db
 NEW = f"{BASE}/new-message"
