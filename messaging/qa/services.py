@@ -230,6 +230,9 @@ def _create(*, actor, scenario: str | None, veteran: dict | None) -> CreatedVete
     parsed = _parse(entry, username=username, password=password, source=scenario or "inline")
     bundle_load(bundle=parsed)
     user = get_user_model().objects.get(username=username)
+    if not user.has_usable_password():  # a loader that never sets one from a file
+        user.set_password(password)
+        user.save(update_fields=["password"])
     # Reset stores the veteran again; the systems and pools stay loaded.
     TestVeteran.objects.update_or_create(
         user=user,

@@ -10,8 +10,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.utils import timezone
 
+from messaging.common import clock
 from messaging.models import (
     CareSystem,
     CareTeam,
@@ -136,7 +136,7 @@ def bundle_load(*, bundle: ParsedBundle, keep_passwords: bool = False) -> Bundle
         CareTeam.objects.filter(upstream_id__in=rows.keys()).values_list("upstream_id", "pk")
     )
 
-    now = timezone.now()
+    now = clock.now()  # the deployment's date (SM_TODAY) that every date rule reads
     sent = 0
     for veteran in bundle.veterans:
         data = veteran.data

@@ -224,3 +224,66 @@ def test_sm_today_moves_every_clock_reader(settings, create, qa_api, user_named)
         "2026-05-16",
         "2026-05-18",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_opened_at_once_from_many_threads_signs_in_once(demo_data, user_named):
+    """Single use under a real race (meaningful on PostgreSQL, as CI runs it): eight
+    threads, each with its own connection, use the same link at the same moment."""
+    import threading
+
+    from django.db import connections
+
+    from messaging.qa import services as qa
+
+    token = qa.sign_in_link_create(actor=user_named("qa.lead"), username="vista.single")
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            qa.sign_in_link_use(token=token)
+            outcomes.append("signed in")
+        except qa.LinkRefused:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["refused"] * 7 + ["signed in"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_veterans_created_at_once_get_distinct_usernames(demo_data, user_named):
+    import threading
+
+    from django.db import connections
+
+    from messaging.qa import services as qa
+
+    lead = user_named("qa.lead")
+    barrier = threading.Barrier(3)
+    names: list[str] = []
+    failures: list[Exception] = []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            names.append(qa.test_veteran_create(actor=lead, scenario="hybrid").user.username)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert len(set(names)) == 3 and all(n.startswith("qa-hybrid-") for n in names)

@@ -108,3 +108,25 @@ def test_load_bundle_command_uses_the_loaded_registry(demo_data, tmp_path, user_
     )
     call_command("load_bundle", str(path))
     assert user_named("third.file").team_links.get().care_team.care_system.station_number == "612"
+
+
+def test_days_ago_counts_from_the_deployments_today(settings, db, user_named):
+    from django.utils import timezone
+
+    settings.SM_TODAY = "2026-05-14"
+    entry = veteran_entry(
+        "dated",
+        vistaRecipients=vista_payload([triage_team(88000003, "589")]),
+        sentMessages=[
+            {
+                "recipientId": 88000003,
+                "daysAgo": 1,
+                "category": "OTHER",
+                "subject": "s",
+                "body": "b",
+            }
+        ],
+    )
+    load(bundle(care_systems=[care_system("589", "Kansas City")], veterans=[entry]))
+    sent_at = user_named("dated").messages.get().sent_at
+    assert timezone.localdate(sent_at).isoformat() == "2026-05-13"
