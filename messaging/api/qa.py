@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging.common import clock
+from messaging.qa import links
 from messaging.qa import services as qa
 from messaging.qa.access import is_qa_staff
 from messaging.qa.links import sign_in_url
 from messaging.qa.scenarios import SCENARIOS
+from messaging.qa.selectors import NotATestVeteran, test_veteran_get
 from messaging.rollout.flags import ALL_FLAGS
 
 from .errors import ApiError
@@ -120,7 +122,7 @@ class VeteranView(QaApiView):
     def delete(self, request, username: str):
         try:
             qa.test_veteran_delete(actor=request.user, username=username)
-        except qa.NotATestVeteran as exc:
+        except NotATestVeteran as exc:
             raise _not_found(username) from exc
         return Response(status=204)
 
@@ -129,7 +131,7 @@ class ResetView(QaApiView):
     def post(self, request, username: str):
         try:
             qa.test_veteran_reset(actor=request.user, username=username)
-        except qa.NotATestVeteran as exc:
+        except NotATestVeteran as exc:
             raise _not_found(username) from exc
         except qa.QaError as exc:
             raise _refused(exc) from exc
@@ -139,8 +141,8 @@ class ResetView(QaApiView):
 class OverridesView(QaApiView):
     def get(self, request, username: str):
         try:
-            user = qa.test_veteran_get(username=username)
-        except qa.NotATestVeteran as exc:
+            user = test_veteran_get(username=username)
+        except NotATestVeteran as exc:
             raise _not_found(username) from exc
         return Response(overrides_body(user.test_veteran, user))
 
@@ -148,7 +150,7 @@ class OverridesView(QaApiView):
         data = self.body(request)
         try:
             record = qa.overrides_set(actor=request.user, username=username, data=data)
-        except qa.NotATestVeteran as exc:
+        except NotATestVeteran as exc:
             raise _not_found(username) from exc
         except qa.QaError as exc:
             raise _refused(exc) from exc
@@ -158,7 +160,7 @@ class OverridesView(QaApiView):
 class SignInLinkView(QaApiView):
     def post(self, request, username: str):
         try:
-            token = qa.sign_in_link_create(actor=request.user, username=username)
-        except qa.NotATestVeteran as exc:
+            token = links.sign_in_link_create(actor=request.user, username=username)
+        except NotATestVeteran as exc:
             raise _not_found(username) from exc
         return Response({"signInUrl": sign_in_url(request, token)}, status=201)

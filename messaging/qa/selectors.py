@@ -12,6 +12,23 @@ from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIE
 from messaging.rollout.stages import state_of
 
 
+class NotATestVeteran(Exception):
+    """No such account, or a real veteran's: the QA tools answer 404 either way."""
+
+
+def test_veteran_get(*, username: str):
+    """The test veteran with this username (NotATestVeteran for anyone else)."""
+    user = (
+        get_user_model()
+        .objects.filter(username=username, test_veteran__isnull=False)
+        .select_related("test_veteran")
+        .first()
+    )
+    if user is None:
+        raise NotATestVeteran(username)
+    return user
+
+
 def test_veterans_of(*, actor) -> list[dict]:
     """The test veterans this QA account created, newest first, with their overrides."""
     users = (

@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from messaging.common.choices import Ehr
 from messaging.models import (
@@ -21,7 +18,6 @@ from messaging.models import (
     DismissedNameChange,
     Message,
     MetricEvent,
-    SignInLink,
     TestVeteran,
 )
 from messaging.recipients.bundle import BundleError, bundle_parse
@@ -32,10 +28,10 @@ from messaging.selectors.registry import loaded_care_systems, loaded_pool_ids
 from messaging.services.bundle import bundle_load
 from messaging.services.messages import _delete_files
 
+from .links import link_create
 from .scenarios import SCENARIOS, scenario_bundle
+from .selectors import test_veteran_get
 
-LINK_MAX_AGE = timedelta(minutes=10)
-LINK_SALT = "sm.qa.sign-in-link"
 MAX_OFFSET_DAYS = 36500
 
 
@@ -45,10 +41,6 @@ class QaError(Exception):
     def __init__(self, message: str, *, field: str | None = None, status: int = 422):
         super().__init__(message)
         self.message, self.field, self.status = message, field, status
-
-
-class NotATestVeteran(Exception):
-    """No such account, or a real veteran's: the QA tools answer 404 either way."""
 
 
 @dataclass(frozen=True)
@@ -250,20 +242,9 @@ def _create(*, actor, scenario: str | None, veteran: dict | None) -> CreatedVete
         target_id=username,
         detail={"scenario": name},
     )
-    return CreatedVeteran(user=user, password=password, link_token=_link(actor=actor, user=user))
-
-
-def test_veteran_get(*, username: str):
-    """The test veteran with this username (NotATestVeteran for anyone else)."""
-    user = (
-        get_user_model()
-        .objects.filter(username=username, test_veteran__isnull=False)
-        .select_related("test_veteran")
-        .first()
+    return CreatedVeteran(
+        user=user, password=password, link_token=link_create(actor=actor, user=user)
     )
-    if user is None:
-        raise NotATestVeteran(username)
-    return user
 
 
 @transaction.atomic
@@ -374,54 +355,3 @@ def overrides_set(*, actor, username: str, data) -> TestVeteran:
         detail={"flags": flags, "todayOffsetDays": record.today_offset_days},
     )
     return record
-
-
-# --- one-time sign-in links ----------------------------------------------------------------
-
-
-def _link(*, actor, user) -> str:
-    nonce = secrets.token_urlsafe(24)
-    SignInLink.objects.create(
-        nonce=nonce, user=user, created_by=actor, expires_at=timezone.now() + LINK_MAX_AGE
-    )
-    audit.record(
-        audit.Action.QA_LINK_CREATED, actor=actor, target_type="user", target_id=user.username
-    )
-    return signing.TimestampSigner(salt=LINK_SALT).sign(nonce)
-
-
-@transaction.atomic
-def sign_in_link_create(*, actor, username: str) -> str:
-    """A new one-time sign-in link token for a test veteran (valid 10 minutes)."""
-    return _link(actor=actor, user=test_veteran_get(username=username))
-
-
-class LinkRefused(Exception):
-    pass
-
-
-@transaction.atomic
-def sign_in_link_use(*, token: str):
-    """The test veteran a link signs in, once: a forged, expired or used link, or one whose
-    account is gone or no longer a test veteran, is refused (LinkRefused)."""
-    try:
-        nonce = signing.TimestampSigner(salt=LINK_SALT).unsign(
-            token, max_age=LINK_MAX_AGE.total_seconds()
-        )
-    except signing.SignatureExpired as exc:
-        raise LinkRefused("This sign-in link has expired.") from exc
-    except signing.BadSignature as exc:
-        raise LinkRefused("This is not a valid sign-in link.") from exc
-    now = timezone.now()
-    # One UPDATE decides who uses the link: a second request (even a concurrent one) loses.
-    used = SignInLink.objects.filter(nonce=nonce, used_at__isnull=True, expires_at__gt=now).update(
-        used_at=now
-    )
-    link = SignInLink.objects.select_related("user").filter(nonce=nonce).first()
-    if not used or link is None:
-        raise LinkRefused("This sign-in link was already used or has expired.")
-    user = link.user
-    if not user.is_active or not TestVeteran.objects.filter(user=user).exists():
-        raise LinkRefused("This sign-in link is not for a test veteran.")
-    audit.record(audit.Action.QA_LINK_USED, actor=user, target_type="user", target_id=user.username)
-    return user

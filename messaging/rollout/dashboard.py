@@ -21,12 +21,12 @@ from messaging.common.choices import Platform
 from messaging.models import (
     MessageState,
     MetricEvent,
-    StageReport,
     VeteranProfile,
 )
 from messaging.rollout import stages as rollout
 from messaging.rollout import telemetry
 from messaging.rollout.flags import ALL_FLAGS
+from messaging.rollout.reports import stage_reports
 from messaging.rollout.traffic import answers, events, messages, test_sql
 
 # The time window picker: value -> (label, length).
@@ -356,45 +356,6 @@ def device_breakdown(*, since: datetime, include_test: bool = False) -> list[dic
     for row in rows:
         row["pct"] = _pct(row["sends"], total)
     return rows
-
-
-def stage_reports(*, include_test: bool = False) -> list[dict]:
-    """Per flag, a report per stage it has been in (newest first): the measured part (dates,
-    percentage, unique veterans on the new flow, criteria figures, errors by status code)
-    and what staff wrote. A few queries per stage: stages are few, events are many."""
-    written = {(r.flag, r.stage): r for r in StageReport.objects.all()}
-    flags = []
-    for name in ALL_FLAGS:
-        reports = []
-        for period in reversed(rollout.stage_periods(name)):
-            if period["stage"] == "off":
-                continue
-            start, end = period["start"], period["end"]
-            period_events = events(include_test=include_test).filter(at__gte=start)
-            if end:
-                period_events = period_events.filter(at__lt=end)
-            reports.append(
-                {
-                    **period,
-                    "veterans": period_events.filter(flow="curated")
-                    .exclude(veteran_id=None)
-                    .values("veteran_id")
-                    .distinct()
-                    .count(),
-                    "criteria": rollout.stage_criteria(
-                        since=start, until=end, include_test=include_test
-                    ),
-                    "errors": list(
-                        period_events.filter(name__in=telemetry.WRITE_EVENTS, status_code__gte=400)
-                        .values("status_code")
-                        .annotate(n=Count("id"))
-                        .order_by("status_code")
-                    ),
-                    "written": written.get((name, period["stage"])),
-                }
-            )
-        flags.append({"flag": name, "reports": reports})
-    return flags
 
 
 def build(

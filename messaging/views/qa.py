@@ -15,11 +15,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from messaging.qa import links
 from messaging.qa import selectors as qa_selectors
 from messaging.qa import services as qa
 from messaging.qa.access import is_qa_staff
 from messaging.qa.links import sign_in_url
 from messaging.qa.scenarios import SCENARIOS
+from messaging.qa.selectors import NotATestVeteran
 from messaging.rollout.flags import ALL_FLAGS
 
 FLAG_CHOICES = [("", "Rollout stage decides"), ("on", "On"), ("off", "Off")]
@@ -98,7 +100,7 @@ def _act(request):
                 "sign_in_url": sign_in_url(request, created.link_token),
             }
         elif action == "link":
-            token = qa.sign_in_link_create(actor=request.user, username=username)
+            token = links.sign_in_link_create(actor=request.user, username=username)
             request.session[CREATED_KEY] = {
                 "username": username,
                 "sign_in_url": sign_in_url(request, token),
@@ -122,7 +124,7 @@ def _act(request):
             messages.success(request, f"Overrides of {username} saved.")
         else:
             messages.error(request, "Unknown action.")
-    except qa.NotATestVeteran as exc:
+    except NotATestVeteran as exc:
         raise Http404("No such test veteran.") from exc
     except qa.QaError as exc:
         messages.error(request, exc.message)
@@ -136,8 +138,8 @@ def sign_in_link(request, token: str):
     """Sign the link's test veteran in (once), then open their inbox."""
     _qa_tools_on()
     try:
-        user = qa.sign_in_link_use(token=token)
-    except qa.LinkRefused as exc:
+        user = links.sign_in_link_use(token=token)
+    except links.LinkRefused as exc:
         return render(request, "qa/link_refused.html", {"reason": str(exc)}, status=410)
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(reverse("messaging:inbox"))

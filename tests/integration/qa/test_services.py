@@ -234,18 +234,18 @@ def test_a_link_opened_at_once_from_many_threads_signs_in_once(demo_data, user_n
 
     from django.db import connections
 
-    from messaging.qa import services as qa
+    from messaging.qa import links
 
-    token = qa.sign_in_link_create(actor=user_named("qa.lead"), username="vista.single")
+    token = links.sign_in_link_create(actor=user_named("qa.lead"), username="vista.single")
     barrier = threading.Barrier(8)
     outcomes: list[str] = []
 
     def worker():
         try:
             barrier.wait(timeout=10)
-            qa.sign_in_link_use(token=token)
+            links.sign_in_link_use(token=token)
             outcomes.append("signed in")
-        except qa.LinkRefused:
+        except links.LinkRefused:
             outcomes.append("refused")
         finally:
             connections.close_all()
