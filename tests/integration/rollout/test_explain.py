@@ -95,3 +95,22 @@ def test_explain_on_the_dashboard(client, demo_data, user_named):
     assert f"<strong>{CURATED_LIST_FLOW}</strong>: vista.single is not in stage off" in page
     page = client.get("/ops/rollout/?veteran=nobody").content.decode()
     assert "no account named &#x27;nobody&#x27;" in page
+
+
+def test_waffle_override_is_local_and_for_one_request(demo_data, user_named, settings):
+    """README: WAFFLE_OVERRIDE (never in production) lets one URL carry ?<flag>=1|0, at
+    every stage; the next request without it is back on the stage."""
+    rollout.set_stage(CURATED_LIST_FLOW, "whitelist", actor="lead")
+    Flag.objects.get(name=CURATED_LIST_FLOW).flush()
+    user = user_named("vista.multi")
+
+    def active(query: str) -> bool:
+        request = RequestFactory().get(f"/?{query}")
+        request.user = get_user_model().objects.get(pk=user.pk)
+        return waffle.flag_is_active(request, CURATED_LIST_FLOW)
+
+    settings.WAFFLE_OVERRIDE = True
+    assert active(f"{CURATED_LIST_FLOW}=1") is True
+    assert active("") is False
+    settings.WAFFLE_OVERRIDE = False  # as the production profile forces
+    assert active(f"{CURATED_LIST_FLOW}=1") is False
