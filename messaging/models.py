@@ -14,6 +14,18 @@ from waffle.models import AbstractUserFlag
 
 from messaging.common.choices import Category, Ehr, Flow, Platform
 
+# The QA tools' tables (qa.md) are defined with the QA tools; they are this app's models.
+from messaging.qa.models import SignInLink, TestState, TestVeteran  # noqa: F401
+
+# The rollout's tables (changes, audit, metrics, survey) are defined with the rollout.
+from messaging.rollout.models import (  # noqa: F401
+    AuditEvent,
+    CsatResponse,
+    FlagChange,
+    MetricEvent,
+    StageReport,
+)
+
 models.CharField.register_lookup(Length)
 models.TextField.register_lookup(Length)
 
@@ -37,108 +49,34 @@ class Flag(AbstractUserFlag):
     account and flag) instead of waffle's per-browser cookie; "everyone off" (rollback)
     wins over everything, whitelisted users and groups are in at every stage."""
 
+    # The stage the rollout service last set ("" before it recorded one): an empty
+    # whitelist is still the whitelist stage, not "off".
+    stage = models.CharField(max_length=10, blank=True, default="")
+
     class Meta(AbstractUserFlag.Meta):
         verbose_name = "flag"
         verbose_name_plural = "flags"
 
     def is_active(self, request, read_only: bool = False) -> bool | None:
-        if not self.pk or self.everyone is not None:
-            return super().is_active(request, read_only)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # A test veteran's own override (QA tools) wins over every stage; nothing
+            # else (no URL parameter, no cookie) ever does outside the local profile.
+            override = TestVeteran.state_for(user).flags.get(self.name)
+            if override is not None:
+                return override
+        if not self.pk or self.everyone is not None or settings.WAFFLE_OVERRIDE:
+            # waffle's own order (its local-only `?<flag>=1|0` for one request first)
+            if settings.WAFFLE_OVERRIDE and self.name in getattr(request, "GET", {}):
+                return request.GET[self.name] == "1"
+            if not self.pk or self.everyone is not None:
+                return super().is_active(request, read_only)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False
         if self.is_active_for_user(user):
             return True
         return bool(self.percent) and sticky_bucket(self.name, user.pk) < float(self.percent)
-
-
-class FlagChange(models.Model):
-    """Every rollout change: who, when, from what state to what state, and why."""
-
-    flag = models.CharField(max_length=100, db_index=True)
-    actor = models.CharField(max_length=150)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    from_state = models.JSONField()
-    to_state = models.JSONField()
-    reason = models.TextField(blank=True)
-    forced = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.flag}: {self.from_state.get('stage')} -> {self.to_state.get('stage')}"
-
-
-class AuditEvent(models.Model):
-    """Append-only record of the writes that matter after the fact: sends, deletes, flag
-    changes and sign-in lockouts. Who, what, when and the request id; never a subject, body or file name."""
-
-    class Action(models.TextChoices):
-        MESSAGE_SENT = "message.sent"
-        DRAFT_DELETED = "draft.deleted"
-        MESSAGE_DELETED = "message.deleted"
-        FLAG_CHANGED = "flag.changed"
-        SIGN_IN_LOCKED_OUT = "sign_in.locked_out"
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    action = models.CharField(max_length=30, choices=Action.choices)
-    actor = models.CharField(max_length=150)  # username, or who ran the command
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    target_type = models.CharField(max_length=20)
-    target_id = models.CharField(max_length=100)
-    request_id = models.CharField(max_length=64, blank=True)
-    detail = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target_type}:{self.target_id}"
-
-
-class StageReport(models.Model):
-    """What staff write about one stage of a flag's rollout (the rest is measured)."""
-
-    flag = models.CharField(max_length=100)
-    stage = models.CharField(max_length=10)
-    planned_start = models.DateField(null=True, blank=True)
-    planned_end = models.DateField(null=True, blank=True)
-    downstream_impact = models.TextField(blank=True)
-    changes_needed = models.TextField(blank=True)
-    updated_by = models.CharField(max_length=150, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["flag", "stage"], name="stagereport_once_per_stage")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.flag} {self.stage}"
-
-
-class MetricEvent(models.Model):
-    """One metric: no subject, body or name ever; the veteran only as an id for unique counts."""
-
-    name = models.CharField(max_length=40)
-    flow = models.CharField(max_length=10, blank=True)
-    platform = models.CharField(max_length=20, blank=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    value = models.FloatField(null=True, blank=True)
-    page = models.CharField(max_length=60, blank=True)
-    veteran_id = models.BigIntegerField(null=True, blank=True)
-    device = models.CharField(
-        max_length=10, blank=True
-    )  # "mobile" or "desktop", from the user agent
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["name", "at"], name="metric_name_at_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.flow} {self.status_code}"
 
 
 class CareSystem(models.Model):
@@ -335,27 +273,6 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class CsatResponse(models.Model):
-    """The one-question satisfaction survey after "Message sent", with the flow used."""
-
-    score = models.PositiveSmallIntegerField()
-    comment = models.CharField(max_length=500, blank=True)
-    flow = models.CharField(max_length=10, choices=Flow.choices)
-    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WEB)
-    veteran_id = models.BigIntegerField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(score__gte=1, score__lte=5), name="csat_score_1_to_5"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.flow}: {self.score}"
 
 
 class DismissedNameChange(models.Model):

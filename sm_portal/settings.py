@@ -5,7 +5,7 @@ Profiles: the default is the local/demo profile (`make run`, `make test`);
 refuses the demo sign-in and flag overrides whatever the other variables say.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -33,7 +33,30 @@ ALLOWED_HOSTS = env.list(
 # QA convenience: a page listing the bundle's demo accounts. Never in production.
 DEMO_SIGN_IN = env.bool("DEMO_SIGN_IN", default=not PRODUCTION) and not PRODUCTION
 
+# Where this deployment runs: "local" (the local profile), "staging" or "production" (the
+# production profile's default). The QA tools (/qa/, /qa/api/, one-time sign-in links,
+# per-test-veteran overrides) are on locally and, under the production profile, only with
+# SM_ENVIRONMENT=staging and SM_QA_TOOLS=true: in production they are off whatever is set
+# (and `check --deploy` warns when SM_QA_TOOLS is set there).
+SM_ENVIRONMENT = env.str("SM_ENVIRONMENT", default="production" if PRODUCTION else "local")
+if SM_ENVIRONMENT not in {"local", "staging", "production"}:
+    raise environ.ImproperlyConfigured("SM_ENVIRONMENT must be 'local', 'staging' or 'production'")
+SM_QA_TOOLS_REQUESTED = env.bool("SM_QA_TOOLS", default=False)
+SM_QA_TOOLS = env.bool("SM_QA_TOOLS", default=not PRODUCTION) and (
+    not PRODUCTION or SM_ENVIRONMENT == "staging"
+)
+# The deployment's "today" (an ISO date), for rehearsing a date in staging; empty: the real
+# date. Every date rule reads it through messaging.common.clock.
+SM_TODAY = env.str("SM_TODAY", default="")
+if SM_TODAY:
+    try:
+        date.fromisoformat(SM_TODAY)
+    except ValueError as exc:
+        raise environ.ImproperlyConfigured("SM_TODAY must be a date: YYYY-MM-DD") from exc
+
 INSTALLED_APPS = [
+    # First, so that its management commands (waffle_flag) replace the libraries' own.
+    "sm_portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -48,7 +71,6 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "django_guid",
-    "sm_portal",
     "messaging",
 ]
 # Development tooling (simulate_traffic for `make run`): never installed in production.

@@ -5,6 +5,7 @@ from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -88,6 +89,17 @@ def not_found(request, exception=None):
     if request.path.startswith(API_PREFIX):
         return error_json(404, "Record not found", "Not found", "RECORD_NOT_FOUND")
     return page_not_found(request, exception)
+
+
+@login_not_required
+@require_GET
+def admin_login(request):
+    """Where the admin sends whoever it refuses: the sign-in page for the signed out, a 403
+    page for an account without admin access (a veteran), instead of a redirect loop."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(reverse("sign-in") + (f"?{query}" if query else ""))
 
 
 @require_POST

@@ -25,3 +25,21 @@ def choose_team(client, station: str, team_id: int):
         response
     )
     return response
+
+
+# QA tools (qa.md): the demo QA account and its API token, as an external suite gets it.
+QA_LEAD = ("qa.lead", "demo-staff-password")
+QA_API = "/qa/api"
+
+
+def token_for(username: str, password: str) -> str:
+    """An API token the way a suite gets one: POST /my_health/v1/messaging/token."""
+    from rest_framework.test import APIClient
+
+    response = APIClient().post(
+        "/my_health/v1/messaging/token",
+        {"username": username, "password": password},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]

@@ -9,6 +9,7 @@ recipients`). Source formats are parsed and adapted by `messaging.recipients`.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -88,7 +89,8 @@ class Staff(BaseModel):
 class Bundle(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    careSystems: list[CareSystemEntry]
+    # May be left out (or list only new systems) when the stations are already loaded.
+    careSystems: list[CareSystemEntry] = Field(default_factory=list)
     ohPools: list[FacilityPools] = Field(default_factory=list)
     veterans: list[Veteran]
     staff: list[Staff] = Field(default_factory=list)
@@ -103,6 +105,7 @@ class ParsedVeteran:
 
 @dataclass(frozen=True)
 class ParsedBundle:
+    registry: Registry
     care_systems: list[CareSystemEntry]
     pools: list[AdaptedTeam]
     veterans: list[ParsedVeteran]
@@ -126,8 +129,18 @@ def _describe(error: dict) -> str:
     return f"{shown} — {message}" if shown is not None and error["type"] != "missing" else message
 
 
-def bundle_parse(text: str | bytes) -> ParsedBundle:
-    """Validate the whole bundle; raise BundleError listing every problem with its JSON path."""
+def bundle_parse(
+    text: str | bytes,
+    *,
+    loaded: Iterable[CareSystemEntry] = (),
+    loaded_pools: Mapping[str, Collection[int]] | None = None,
+) -> ParsedBundle:
+    """Validate the whole bundle; raise BundleError listing every problem with its JSON path.
+
+    `loaded`: the care systems already stored; the bundle may reference their stations
+    without repeating them (an entry of its own for the same station wins).
+    `loaded_pools`: the pool ids already stored, by care system, for systems whose pools
+    the bundle does not give."""
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -142,7 +155,7 @@ def bundle_parse(text: str | bytes) -> ParsedBundle:
     except ValidationError as exc:
         problems = [f"{path_of(tuple(e['loc'])) or '$'}: {_describe(e)}" for e in exc.errors()]
         raise BundleError(problems) from exc
-    return _check_consistency(bundle)
+    return _check_consistency(bundle, loaded, loaded_pools or {})
 
 
 def _strings_with_nul(node, loc: tuple = ()):
@@ -160,7 +173,9 @@ def _strings_with_nul(node, loc: tuple = ()):
             yield from _strings_with_nul(value, (*loc, index))
 
 
-def _check_consistency(bundle: Bundle) -> ParsedBundle:
+def _check_consistency(
+    bundle: Bundle, loaded: Iterable[CareSystemEntry], loaded_pools: Mapping[str, Collection[int]]
+) -> ParsedBundle:
     problems: list[str] = []
 
     seen_systems: dict[str, int] = {}
@@ -178,7 +193,10 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
                     f"careSystems[{i}].facilities[{j}]: {facility} already belongs to {owner}"
                 )
             seen_facilities[facility] = system.stationNumber
-    registry = Registry.from_entries(bundle.careSystems)
+    own = {entry.stationNumber for entry in bundle.careSystems}
+    registry = Registry.from_entries(
+        [*bundle.careSystems, *(entry for entry in loaded if entry.stationNumber not in own)]
+    )
 
     migrating = {entry.stationNumber for entry in bundle.careSystems if entry.migration}
 
@@ -214,6 +232,9 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
     pools_by_system: dict[str, list[AdaptedTeam]] = {}
     for team in pools:
         pools_by_system.setdefault(team.recipient.care_system.station_number, []).append(team)
+    stored_pools = {
+        station: ids for station, ids in loaded_pools.items() if station not in pools_by_system
+    }
 
     usernames: dict[str, str] = {}
     vista_ids: dict[int, str] = {}
@@ -261,6 +282,8 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
                         f"as {ids[pool.recipient.id]}"
                     )
                 ids.setdefault(pool.recipient.id, f"pool at {station}")
+            for pool_id in stored_pools.get(system.station_number, ()):
+                ids.setdefault(pool_id, f"stored pool at {station}")
 
         for j, message in enumerate(veteran.sentMessages):
             rid = message.recipientId
@@ -281,6 +304,7 @@ def _check_consistency(bundle: Bundle) -> ParsedBundle:
     if problems:
         raise BundleError(problems)
     return ParsedBundle(
+        registry=registry,
         care_systems=list(bundle.careSystems),
         pools=pools,
         veterans=veterans,

@@ -18,18 +18,17 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from messaging.common.choices import Flow, Platform
+from messaging.common.choices import Platform
 from messaging.models import (
-    CsatResponse,
-    Message,
     MessageState,
     MetricEvent,
-    StageReport,
     VeteranProfile,
 )
 from messaging.rollout import stages as rollout
 from messaging.rollout import telemetry
 from messaging.rollout.flags import ALL_FLAGS
+from messaging.rollout.reports import stage_reports
+from messaging.rollout.traffic import answers, events, messages, test_sql
 
 # The time window picker: value -> (label, length).
 WINDOWS = {
@@ -72,7 +71,7 @@ def _pct(part: int, whole: int) -> float | None:
 # 1. Flags ------------------------------------------------------------------------------
 
 
-def flag_panels() -> list[dict]:
+def flag_panels(*, include_test: bool = False) -> list[dict]:
     """Each flag's state, its last history rows and the current stage's criteria. A fixed
     number of queries per flag, and the flags are a fixed list."""
     panels = []
@@ -82,7 +81,7 @@ def flag_panels() -> list[dict]:
                 "name": name,
                 "state": rollout.flag_state(name),
                 "history": rollout.history(name, limit=HISTORY_ROWS),
-                "criteria": rollout.criteria(name),
+                "criteria": rollout.criteria(name, include_test=include_test),
             }
         )
     return panels
@@ -91,10 +90,11 @@ def flag_panels() -> list[dict]:
 # 2. Drafts and messages ----------------------------------------------------------------
 
 
-def write_counts(*, since: datetime) -> list[dict]:
+def write_counts(*, since: datetime, include_test: bool = False) -> list[dict]:
     """Drafts created/updated/deleted and messages sent, by event, flow and status code."""
     return list(
-        MetricEvent.objects.filter(name__in=telemetry.WRITE_EVENTS, at__gte=since)
+        events(include_test=include_test)
+        .filter(name__in=telemetry.WRITE_EVENTS, at__gte=since)
         .values("name", "flow", "status_code")
         .annotate(count=Count("id"))
         .order_by("name", "flow", "status_code")
@@ -104,11 +104,12 @@ def write_counts(*, since: datetime) -> list[dict]:
 # 3. Latency ----------------------------------------------------------------------------
 
 
-def latency_percentiles(*, since: datetime) -> list[dict]:
+def latency_percentiles(*, since: datetime, include_test: bool = False) -> list[dict]:
     """p50, p95 and p99 (nearest rank: the ceil(p * n)-th smallest value) of latency events
     per flow and measured event, in one query: ROW_NUMBER and COUNT window functions in the
     database, only the ranked rows come back (at most 3 per group)."""
     table = connection.ops.quote_name(MetricEvent._meta.db_table)
+    test_where, test_params = test_sql(include_test)
     ranks = ", ".join(f"(n * {p} + 99) / 100" for p in PERCENTILES)  # integer ceil(p% * n)
     # bandit B608 accepted: the names are the models' own tables (_meta); every value is a %s parameter.
     sql = f"""
@@ -117,13 +118,16 @@ def latency_percentiles(*, since: datetime) -> list[dict]:
                    ROW_NUMBER() OVER (PARTITION BY flow, page ORDER BY value, id) AS rn,
                    COUNT(*) OVER (PARTITION BY flow, page) AS n
             FROM {table}
-            WHERE name = %s AND at >= %s AND value IS NOT NULL
+            WHERE name = %s AND at >= %s AND value IS NOT NULL{test_where}
         ) ranked
         WHERE rn IN ({ranks})
         ORDER BY flow, page, rn
     """  # nosec B608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [telemetry.LATENCY, connection.ops.adapt_datetimefield_value(since)])
+        cursor.execute(
+            sql,
+            [telemetry.LATENCY, connection.ops.adapt_datetimefield_value(since), *test_params],
+        )
         rows = cursor.fetchall()
     groups: dict[tuple[str, str], dict] = {}
     for flow, page, n, rn, value in rows:
@@ -137,9 +141,10 @@ def latency_percentiles(*, since: datetime) -> list[dict]:
 # 4. CSAT -------------------------------------------------------------------------------
 
 
-def csat_by_flow(*, since: datetime) -> list[dict]:
+def csat_by_flow(*, since: datetime, include_test: bool = False) -> list[dict]:
     return list(
-        CsatResponse.objects.filter(at__gte=since)
+        answers(include_test=include_test)
+        .filter(at__gte=since)
         .values("flow")
         .annotate(responses=Count("id"), average=Avg("score"))
         .order_by("flow")
@@ -149,9 +154,9 @@ def csat_by_flow(*, since: datetime) -> list[dict]:
 # 5. Messages per platform --------------------------------------------------------------
 
 
-def messages_per_platform(*, since: datetime) -> dict:
+def messages_per_platform(*, since: datetime, include_test: bool = False) -> dict:
     """Sent messages and distinct senders per platform, with each platform's share."""
-    sent = Message.objects.filter(state=MessageState.SENT, sent_at__gte=since)
+    sent = messages(include_test=include_test).filter(state=MessageState.SENT, sent_at__gte=since)
     all_senders = sent.aggregate(n=Count("veteran", distinct=True))["n"]
     rows = list(
         sent.values("platform")
@@ -202,11 +207,14 @@ def pie_slices(*, rows: list[dict], radius: float = 90, centre: float = 100) -> 
 # 6. Post-launch questions --------------------------------------------------------------
 
 
-def senders_per_month(*, since: datetime) -> dict:
+def senders_per_month(*, since: datetime, include_test: bool = False) -> dict:
     """Share of veterans (with a profile) who sent a message, and messages per sender, per
     calendar month (local time) of the window, and for the whole window."""
-    veterans = VeteranProfile.objects.count()
-    sent = Message.objects.filter(state=MessageState.SENT, sent_at__gte=since)
+    profiles = VeteranProfile.objects.all()
+    if not include_test:
+        profiles = profiles.filter(user__test_veteran__isnull=True)
+    veterans = profiles.count()
+    sent = messages(include_test=include_test).filter(state=MessageState.SENT, sent_at__gte=since)
     months = list(
         sent.annotate(month=TruncMonth("sent_at"))
         .values("month")
@@ -222,10 +230,11 @@ def senders_per_month(*, since: datetime) -> dict:
     return {"veterans": veterans, "months": months, "overall": overall}
 
 
-def failed_sends(*, since: datetime) -> dict:
+def failed_sends(*, since: datetime, include_test: bool = False) -> dict:
     """message_sent events with a status of 400 or more, of all message_sent events."""
     rows = list(
-        MetricEvent.objects.filter(name=telemetry.MESSAGE_SENT, at__gte=since)
+        events(include_test=include_test)
+        .filter(name=telemetry.MESSAGE_SENT, at__gte=since)
         .values("flow")
         .annotate(total=Count("id"), failed=Count("id", filter=Q(status_code__gte=400)))
         .order_by("flow")
@@ -237,12 +246,13 @@ def failed_sends(*, since: datetime) -> dict:
     return {"rows": rows, "total": total, "failed": failed, "pct": _pct(failed, total)}
 
 
-def conversion_by_flow(*, since: datetime) -> list[dict]:
+def conversion_by_flow(*, since: datetime, include_test: bool = False) -> list[dict]:
     """Per flow: distinct veterans with a successful web message_sent event (status below
     400) over distinct veterans with a page view of the interstitial (the start of
     /new-message/). Web only: API clients never see the interstitial."""
     rows = list(
-        MetricEvent.objects.filter(
+        events(include_test=include_test)
+        .filter(
             Q(name=telemetry.PAGE_VIEW, page="interstitial")
             | Q(name=telemetry.MESSAGE_SENT, status_code__lt=400),
             at__gte=since,
@@ -261,7 +271,7 @@ def conversion_by_flow(*, since: datetime) -> list[dict]:
     return rows
 
 
-def recent_path(*, since: datetime) -> dict:
+def recent_path(*, since: datetime, include_test: bool = False) -> dict:
     """Among veterans with a page view of "recent" in the window: how many page views (and
     veterans) of "start-message" and of "select-care-team" came after their first "recent"
     view. One query: a window function finds each veteran's first "recent" view (a sort by
@@ -269,6 +279,7 @@ def recent_path(*, since: datetime) -> dict:
     table = connection.ops.quote_name(MetricEvent._meta.db_table)
     since_db = connection.ops.adapt_datetimefield_value(since)
     # bandit B608 accepted: the names are the models' own tables (_meta); every value is a %s parameter.
+    test_where, test_params = test_sql(include_test)
     sql = f"""
         SELECT page, COUNT(*), COUNT(DISTINCT veteran_id) FROM (
             SELECT page, veteran_id, at,
@@ -276,11 +287,20 @@ def recent_path(*, since: datetime) -> dict:
                        OVER (PARTITION BY veteran_id) AS first_recent
             FROM {table}
             WHERE name = %s AND page IN (%s, %s, %s) AND at >= %s AND veteran_id IS NOT NULL
+                  {test_where}
         ) views
         WHERE first_recent IS NOT NULL AND (page = %s OR at > first_recent)
         GROUP BY page
     """  # nosec B608
-    params = ["recent", telemetry.PAGE_VIEW, "recent", *PATH_PAGES, since_db, "recent"]
+    params = [
+        "recent",
+        telemetry.PAGE_VIEW,
+        "recent",
+        *PATH_PAGES,
+        since_db,
+        *test_params,
+        "recent",
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -295,9 +315,10 @@ def recent_path(*, since: datetime) -> dict:
     return result
 
 
-def interaction_counts(*, since: datetime) -> list[dict]:
+def interaction_counts(*, since: datetime, include_test: bool = False) -> list[dict]:
     return list(
-        MetricEvent.objects.filter(name=telemetry.INTERACTION, at__gte=since)
+        events(include_test=include_test)
+        .filter(name=telemetry.INTERACTION, at__gte=since)
         .values("page")
         .annotate(count=Count("id"), veterans=Count("veteran_id", distinct=True))
         .order_by("-count", "page")
@@ -320,12 +341,14 @@ class Dashboard:
     interactions: list
     devices: list
     stage_reports: list
+    include_test: bool = False
 
 
-def device_breakdown(*, since: datetime) -> list[dict]:
+def device_breakdown(*, since: datetime, include_test: bool = False) -> list[dict]:
     """Successful sends and distinct senders by device class (from the user agent)."""
     rows = list(
-        MetricEvent.objects.filter(name=telemetry.MESSAGE_SENT, status_code__lt=400, at__gte=since)
+        events(include_test=include_test)
+        .filter(name=telemetry.MESSAGE_SENT, status_code__lt=400, at__gte=since)
         .exclude(device="")
         .values("device")
         .annotate(sends=Count("id"), senders=Count("veteran_id", distinct=True))
@@ -337,61 +360,27 @@ def device_breakdown(*, since: datetime) -> list[dict]:
     return rows
 
 
-def stage_reports() -> list[dict]:
-    """Per flag, a report per stage it has been in (newest first): the measured part (dates,
-    percentage, unique veterans on the new flow, criteria figures, errors by status code)
-    and what staff wrote. A few queries per stage: stages are few, events are many."""
-    written = {(r.flag, r.stage): r for r in StageReport.objects.all()}
-    flags = []
-    for name in ALL_FLAGS:
-        reports = []
-        for period in reversed(rollout.stage_periods(name)):
-            if period["stage"] == "off":
-                continue
-            start, end = period["start"], period["end"]
-            events = MetricEvent.objects.filter(at__gte=start)
-            if end:
-                events = events.filter(at__lt=end)
-            reports.append(
-                {
-                    **period,
-                    "veterans": events.filter(flow=Flow.CURATED)
-                    .exclude(veteran_id=None)
-                    .values("veteran_id")
-                    .distinct()
-                    .count(),
-                    "criteria": rollout.stage_criteria(since=start, until=end),
-                    "errors": list(
-                        events.filter(name__in=telemetry.WRITE_EVENTS, status_code__gte=400)
-                        .values("status_code")
-                        .annotate(n=Count("id"))
-                        .order_by("status_code")
-                    ),
-                    "written": written.get((name, period["stage"])),
-                }
-            )
-        flags.append({"flag": name, "reports": reports})
-    return flags
-
-
-def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
-    """Everything the page shows, for the chosen window (queries: a fixed number, plus a few
-    per rollout stage in the stage reports; never per event)."""
+def build(
+    *, window: str | None, now: datetime | None = None, include_test: bool = False
+) -> Dashboard:
+    """Everything the page shows, for the chosen window (a constant number of queries);
+    test veterans' traffic only with `include_test`."""
     window = window_choice(value=window)
     since = window_start(window=window, now=now)
     return Dashboard(
         window=window,
         since=since,
-        flags=flag_panels(),
-        writes=write_counts(since=since),
-        latency=latency_percentiles(since=since),
-        csat=csat_by_flow(since=since),
-        platforms=messages_per_platform(since=since),
-        senders=senders_per_month(since=since),
-        failed=failed_sends(since=since),
-        conversion=conversion_by_flow(since=since),
-        path=recent_path(since=since),
-        interactions=interaction_counts(since=since),
-        devices=device_breakdown(since=since),
-        stage_reports=stage_reports(),
+        flags=flag_panels(include_test=include_test),
+        writes=write_counts(since=since, include_test=include_test),
+        latency=latency_percentiles(since=since, include_test=include_test),
+        csat=csat_by_flow(since=since, include_test=include_test),
+        platforms=messages_per_platform(since=since, include_test=include_test),
+        senders=senders_per_month(since=since, include_test=include_test),
+        failed=failed_sends(since=since, include_test=include_test),
+        conversion=conversion_by_flow(since=since, include_test=include_test),
+        path=recent_path(since=since, include_test=include_test),
+        interactions=interaction_counts(since=since, include_test=include_test),
+        devices=device_breakdown(since=since, include_test=include_test),
+        stage_reports=stage_reports(include_test=include_test),
+        include_test=include_test,
     )

@@ -1,8 +1,10 @@
 """Staged rollout over the waffle flags: stages, guards, rollback and history (rollout.md).
 
 A flag's stage is read from its waffle fields: `everyone=False` is off (a rollback, which
-beats everything), a percentage is stage A-E, users or groups alone are the whitelist.
-Percentages are sticky per veteran (`messaging.models.Flag`).
+beats everything), a percentage is stage A-E, users or groups alone are the whitelist, and
+so is an empty whitelist the service put the flag in (`Flag.stage`). Percentages are
+sticky per veteran (`messaging.models.Flag`). Test veterans' traffic never counts in the
+criteria unless asked for (`messaging.rollout.traffic`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from messaging.common.choices import Flow
-from messaging.models import CsatResponse, Flag, FlagChange, Message, MetricEvent, StageReport
+from messaging.models import Flag, FlagChange, Message, StageReport
 from messaging.rollout import audit
 from messaging.rollout.flags import ALL_FLAGS
 from messaging.rollout.telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
+from messaging.rollout.traffic import answers, events, messages
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
 PERCENT = {"A": 5, "B": 25, "C": 50, "D": 75, "E": 100}
@@ -81,8 +84,8 @@ def state_of(flag: Flag) -> dict:
         stage = "E"
     elif flag.percent:
         stage = next((s for s, p in PERCENT.items() if float(flag.percent) <= p), "E")
-    elif users or groups:
-        stage = "whitelist"
+    elif users or groups or flag.stage == "whitelist":
+        stage = "whitelist"  # an emptied whitelist stays the whitelist stage
     else:
         stage = "off"
     return {
@@ -102,18 +105,18 @@ class Criterion:
     detail: str
 
 
-def error_rate_criterion(*, since, until=None) -> Criterion:
+def error_rate_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Share of failed draft and send requests, new flow vs base, one-sided two-proportion
     z-test: fails when the new flow's rate is higher with z > 1.645 (p < 0.05), or when
     either flow has fewer than MIN_REQUESTS requests."""
-    events = MetricEvent.objects.filter(
+    writes = events(include_test=include_test).filter(
         name__in=(DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT), at__gte=since
     )
     if until:
-        events = events.filter(at__lt=until)
+        writes = writes.filter(at__lt=until)
     counts = {}
     for flow in (Flow.CURATED, Flow.LEGACY):
-        flow_events = events.filter(flow=flow)
+        flow_events = writes.filter(flow=flow)
         counts[flow] = (flow_events.count(), flow_events.filter(status_code__gte=400).count())
     (n1, f1), (n0, f0) = counts[Flow.CURATED], counts[Flow.LEGACY]
     if n1 < MIN_REQUESTS or n0 < MIN_REQUESTS:
@@ -139,19 +142,19 @@ CSAT_MARGIN = 0.5  # the new flow may score at most this much below the base flo
 MIN_COVERAGE = 0.99
 
 
-def collection_criterion(*, since, until=None) -> Criterion:
+def collection_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Every message sent on the new flow produced its metric: successful message_sent
     events (first sends only: replays and 429s have their own names) over messages stored
     as sent on the curated flow."""
-    messages = Message.objects.filter(
+    sent = messages(include_test=include_test).filter(
         state=Message.State.SENT, flow=Flow.CURATED, sent_at__gte=since
     )
-    events = MetricEvent.objects.filter(
+    sends = events(include_test=include_test).filter(
         name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400, at__gte=since
     )
     if until:
-        messages, events = messages.filter(sent_at__lt=until), events.filter(at__lt=until)
-    stored, recorded = messages.count(), events.count()
+        sent, sends = sent.filter(sent_at__lt=until), sends.filter(at__lt=until)
+    stored, recorded = sent.count(), sends.count()
     if not stored:
         return Criterion("collection", False, "no message sent on the new flow yet")
     # Sent messages deleted since leave their metric behind: more metrics than messages is
@@ -164,9 +167,9 @@ def collection_criterion(*, since, until=None) -> Criterion:
     )
 
 
-def csat_criterion(*, since, until=None) -> Criterion:
+def csat_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Satisfaction: the new flow's average may be at most CSAT_MARGIN below the base's."""
-    rows = CsatResponse.objects.filter(at__gte=since)
+    rows = answers(include_test=include_test).filter(at__gte=since)
     if until:
         rows = rows.filter(at__lt=until)
     stats = {r["flow"]: r for r in rows.values("flow").annotate(n=Count("pk"), avg=Avg("score"))}
@@ -184,9 +187,9 @@ def csat_criterion(*, since, until=None) -> Criterion:
     )
 
 
-def platforms_criterion(*, since, until=None) -> Criterion:
+def platforms_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Messages are submitted on the new flow from every platform that submits on the base flow."""
-    sent = Message.objects.filter(state=Message.State.SENT, sent_at__gte=since)
+    sent = messages(include_test=include_test).filter(state=Message.State.SENT, sent_at__gte=since)
     if until:
         sent = sent.filter(sent_at__lt=until)
     by_flow = {}
@@ -210,11 +213,11 @@ def stage_started(name: str):
     return change.at if change else timezone.now() - timedelta(days=30)
 
 
-def criteria(name: str) -> list[Criterion]:
+def criteria(name: str, *, include_test: bool = False) -> list[Criterion]:
     """The current stage's success criteria (none while off)."""
     if flag_state(name)["stage"] == "off":
         return []
-    return stage_criteria(since=stage_started(name), until=None)
+    return stage_criteria(since=stage_started(name), until=None, include_test=include_test)
 
 
 @transaction.atomic
@@ -266,6 +269,7 @@ def set_stage(name: str, stage: str, *, actor: str, reason: str = "", force: boo
         # E is "everyone" (waffle's percent field stops at 99.9); off is everyone-off.
         flag.everyone = {"off": False, "E": True}.get(stage)
         flag.percent = PERCENT[stage] if stage in PERCENT and stage != "E" else None
+        flag.stage = stage
 
     return _change(name, actor=actor, reason=reason, forced=forced, apply=apply)
 
@@ -294,8 +298,10 @@ def whitelist(name: str, who: str, *, add: bool, actor: str) -> dict:
     def apply(flag: Flag) -> None:
         target = flag.users if user else flag.groups
         (target.add if add else target.remove)(user or group)
-        if add and flag.everyone is False and not flag.percent:
+        if add and flag.everyone is not True and not flag.percent:
             flag.everyone = None  # from off to the whitelist stage
+            flag.stage = "whitelist"
+        # Removing the last name keeps the stage: the whitelist is empty, not "off".
 
     verb = "add" if add else "remove"
     return _change(name, actor=actor, reason=f"whitelist {verb} {who}", forced=False, apply=apply)
@@ -334,10 +340,11 @@ def stage_periods(name: str) -> list[dict]:
     return periods
 
 
-def stage_criteria(*, since, until) -> list[Criterion]:
+def stage_criteria(*, since, until, include_test: bool = False) -> list[Criterion]:
+    window = {"since": since, "until": until, "include_test": include_test}
     return [
-        collection_criterion(since=since, until=until),
-        error_rate_criterion(since=since, until=until),
-        csat_criterion(since=since, until=until),
-        platforms_criterion(since=since, until=until),
+        collection_criterion(**window),
+        error_rate_criterion(**window),
+        csat_criterion(**window),
+        platforms_criterion(**window),
     ]

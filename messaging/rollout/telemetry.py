@@ -13,7 +13,7 @@ from datadog.dogstatsd import DogStatsd
 from django.conf import settings
 
 from messaging.common.choices import Flow
-from messaging.models import MetricEvent
+from messaging.models import MetricEvent, TestVeteran
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,15 @@ def record(
     page: str = "",
     veteran_id: int | None = None,
     device: str = "",
+    test: bool | None = None,
 ) -> None:
-    """Store one event and export it. Never raises."""
+    """Store one event and export it. Never raises. A test veteran's event is tagged
+    `test` (qa.md): the rollout figures leave it out by default."""
     try:
+        if test is None:
+            test = TestVeteran.state_for_id(veteran_id).test
         MetricEvent.objects.create(
+            test=test,
             name=name,
             flow=flow,
             platform=platform,
@@ -137,6 +142,7 @@ def record(
         "status": status_code,
         "page": page,
         "device": device,
+        "test": "true" if test else "",
     }
     _export(name, value, tags)
 
@@ -156,6 +162,10 @@ def record_request(
     flow, its latency. A 429 is recorded as RATE_LIMITED and a replayed send as SEND_REPLAYED
     (page: the write they stand for), without latency. `started` is `time.perf_counter()` at
     the start of the request."""
+    try:
+        test = TestVeteran.state_for_id(veteran_id).test
+    except Exception:  # noqa: BLE001 - as in record(): never fail the request
+        test = False
     event = write_event(name, status_code=status_code, replayed=replayed)
     record(
         event,
@@ -165,6 +175,7 @@ def record_request(
         veteran_id=veteran_id,
         device=device,
         page="" if event == name else name,
+        test=test,
     )
     if flow == Flow.CURATED and event == name:
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -176,4 +187,5 @@ def record_request(
             value=elapsed_ms,
             page=name,
             device=device,
+            test=test,
         )

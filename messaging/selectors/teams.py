@@ -8,8 +8,8 @@ import calendar
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max
-from django.utils import timezone
 
+from messaging.common import clock
 from messaging.common.choices import Ehr
 from messaging.models import CareTeam, DismissedNameChange, Message
 from messaging.recipients import CareSystemRef, Recipient, RecipientSet
@@ -30,7 +30,7 @@ def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
     """Distinct recipients of the veteran's sent messages in the last N months, most recent
     first, only those the veteran may message now, at most M (both settings). Two queries:
     the recent team ids, then those teams."""
-    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    since = _months_ago(clock.now(user=veteran), settings.SM_RECENT_TEAMS_MONTHS)
     rows = (
         Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
         .values_list("care_team__upstream_id")
@@ -92,7 +92,7 @@ def name_changes(*, veteran, recipients: RecipientSet) -> list[dict]:
     replaced a VistA team they sent a message to in the recent window, not dismissed, at
     most four, most recently messaged first. One query (plain SQL: it runs on two flow
     pages, and the ORM took longer to build it than the database to answer it)."""
-    since = _months_ago(timezone.now(), settings.SM_RECENT_TEAMS_MONTHS)
+    since = _months_ago(clock.now(user=veteran), settings.SM_RECENT_TEAMS_MONTHS)
     team, message = CareTeam._meta.db_table, Message._meta.db_table
     dismissed = DismissedNameChange._meta.db_table
     sql = (

@@ -9,14 +9,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.utils import timezone
 
+from messaging.common import clock
 from messaging.models import (
     CareSystem,
     CareTeam,
     Message,
     OhRegistration,
+    TestVeteran,
     VeteranProfile,
     VeteranTeam,
 )
@@ -70,10 +72,27 @@ STAFF_REFUSED = (
 )
 
 
+QA_GROUP = "qa"
+
+
+def qa_group_ensure() -> Group:
+    """The `qa` group (QA staff: the QA tools), allowed to read the audit log."""
+    group, _ = Group.objects.get_or_create(name=QA_GROUP)
+    permission = Permission.objects.filter(
+        content_type__app_label="messaging", codename="view_auditevent"
+    ).first()
+    if permission is not None:
+        group.permissions.add(permission)
+    return group
+
+
 @transaction.atomic
-def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoadResult:
+def bundle_load(
+    *, bundle: ParsedBundle, allow_staff: bool = False, keep_passwords: bool = False
+) -> BundleLoadResult:
     """Store a parsed bundle. Idempotent: loading the same bundle again changes no row
-    count; sent messages are re-dated to `daysAgo` before this load.
+    count; sent messages are re-dated to `daysAgo` before this load. `keep_passwords`:
+    accounts that exist keep their password (the QA tools' reset).
 
     Passwords (data.md, "Added in 2026"): under the production profile no password comes
     from a file: veterans get unusable passwords (they sign in through the identity
@@ -98,7 +117,9 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
         )
 
     def system_for(team: AdaptedTeam) -> CareSystem:
-        ref = team.recipient.care_system
+        return system_named(team.recipient.care_system)
+
+    def system_named(ref) -> CareSystem:
         if ref.station_number not in systems:
             # A station the registry does not know: named from the payload (data.md).
             systems[ref.station_number], _ = CareSystem.objects.get_or_create(
@@ -124,7 +145,7 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
         CareTeam.objects.filter(upstream_id__in=rows.keys()).values_list("upstream_id", "pk")
     )
 
-    now = timezone.now()
+    now = clock.now()  # the deployment's date (SM_TODAY) that every date rule reads
     sent = 0
     for veteran in bundle.veterans:
         data = veteran.data
@@ -134,8 +155,10 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
             password=None if production else data.password,
             full_name=data.fullName,
             staff=False,
+            keep_password=keep_passwords,
         )
         VeteranProfile.objects.update_or_create(user=user, defaults={"full_name": data.fullName})
+        _test_account_store(user, data)
 
         links = [
             VeteranTeam(
@@ -163,7 +186,10 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
             OhRegistration.objects.update_or_create(
                 veteran=user,
                 station_number=station,
-                defaults={"care_system": systems[system_station], "position": position},
+                defaults={
+                    "care_system": system_named(bundle.registry.systems[system_station]),
+                    "position": position,
+                },
             )
 
         pk_by_id = {**team_pk}
@@ -188,12 +214,19 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
             sent += 1
 
     for staff in bundle.staff:
-        _account(
+        account = _account(
             User,
             username=staff.username,
             password=staff.password,
             full_name=staff.fullName,
             staff=True,
+            keep_password=keep_passwords,
+        )
+        account.groups.set(
+            [
+                qa_group_ensure() if name == QA_GROUP else Group.objects.get_or_create(name=name)[0]
+                for name in staff.groups
+            ]
         )
 
     return BundleLoadResult(
@@ -205,7 +238,33 @@ def bundle_load(*, bundle: ParsedBundle, allow_staff: bool = False) -> BundleLoa
     )
 
 
-def _account(User, *, username: str, password: str | None, full_name: str, staff: bool):
+def _test_account_store(user, data) -> None:
+    """`testAccount: true` makes the veteran a test veteran the QA tools may act on (reset
+    goes back to this entry); false makes a bundle's test veteran a real one again. Test
+    veterans the QA tools created are theirs, whatever a bundle says."""
+    existing = TestVeteran.objects.filter(user=user).first()
+    if existing is not None and existing.scenario != TestVeteran.FROM_BUNDLE:
+        return
+    if data.testAccount:
+        entry = {"veteran": data.model_dump(mode="json", exclude={"username", "password"})}
+        TestVeteran.objects.update_or_create(
+            user=user, defaults={"scenario": TestVeteran.FROM_BUNDLE, "entry": entry}
+        )
+        TestVeteran.forget(user.pk)
+    elif existing is not None:
+        existing.delete()
+        TestVeteran.forget(user.pk)
+
+
+def _account(
+    User,
+    *,
+    username: str,
+    password: str | None,
+    full_name: str,
+    staff: bool,
+    keep_password: bool = False,
+):
     """Create or update an account; `password=None` leaves it with an unusable password."""
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": full_name[:150]}
@@ -216,7 +275,7 @@ def _account(User, *, username: str, password: str | None, full_name: str, staff
             user.set_unusable_password()
             changed = True
     # A new account has no password to check (checking would cost a second hash).
-    elif created or not user.check_password(password):
+    elif created or (not keep_password and not user.check_password(password)):
         user.set_password(password)
         changed = True
     if user.first_name != full_name[:150] or user.is_staff != staff:

@@ -16,6 +16,7 @@ from messaging.common.choices import Flow, Platform
 from messaging.common.errors import error_json
 from messaging.compose import flow
 from messaging.compose.forms import CsatForm
+from messaging.models import TestVeteran
 from messaging.rollout import telemetry
 from messaging.services.feedback import csat_save
 
@@ -115,6 +116,7 @@ def csat(request):
         comment=form.cleaned_data["comment"],
         flow=sent_flow,
         platform=Platform.WEB,
+        test=TestVeteran.state_for(request.user).test,  # left out of the figures (qa.md)
     )
     request.session.pop("sm_last_sent_flow", None)
     messages.success(request, "Thank you for your feedback.")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from messaging.rollout import dashboard
 from messaging.rollout import stages as rollout
+from messaging.rollout.explain import veteran_in_stage
 from messaging.rollout.flags import ALL_FLAGS
 
 CONFIRM_LABEL = "I understand this changes what veterans see"
@@ -126,9 +127,22 @@ def rollout_dashboard(request):
     return _render(request, errors=errors, status=status, failed_flag=failed_flag)
 
 
+def _explain(request) -> dict:
+    """The "Is a veteran in the current stage?" answer for the username asked about."""
+    username = request.GET.get("veteran", "").strip()[:150]
+    if not username:
+        return {"username": ""}
+    try:
+        answers = [veteran_in_stage(flag_name=name, username=username) for name in ALL_FLAGS]
+    except rollout.RolloutError as exc:
+        return {"username": username, "error": str(exc)}
+    return {"username": username, "answers": answers}
+
+
 def _render(request, *, errors: list[str], status: int, failed_flag: str | None = None):
     window = dashboard.window_choice(value=request.GET.get("window"))
-    data = dashboard.build(window=window)
+    include_test = request.GET.get("test") == "include"
+    data = dashboard.build(window=window, include_test=include_test)
     return render(
         request,
         "ops/rollout.html",
@@ -144,6 +158,7 @@ def _render(request, *, errors: list[str], status: int, failed_flag: str | None 
             "z_critical": rollout.Z_CRITICAL,
             "min_requests": rollout.MIN_REQUESTS,
             "percentiles": dashboard.PERCENTILES,
+            "explain": _explain(request),
         },
         status=status,
     )

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.helpers import choose_team
+from tests.helpers import QA_API, QA_LEAD, choose_team, token_for
 
 
 @pytest.fixture
@@ -25,3 +25,23 @@ def api(demo_data, user_named):
         return client
 
     return as_veteran
+
+
+@pytest.fixture
+def qa_api(demo_data):
+    """An API client with the demo QA lead's token (group qa), as an external suite has."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(*QA_LEAD)}")
+    return client
+
+
+@pytest.fixture
+def create(qa_api):
+    """Create a test veteran through the QA API: {"username", "password", "signInUrl"}."""
+
+    def make(scenario: str = "hybrid") -> dict:
+        response = qa_api.post(f"{QA_API}/veterans", {"scenario": scenario}, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return make

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from messaging.recipients.bundle import BundleError, bundle_parse
+from messaging.selectors.registry import loaded_care_systems, loaded_pool_ids
 from messaging.services.bundle import bundle_load
 
 
@@ -24,7 +25,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
         try:
-            parsed = bundle_parse(text)
+            # Stations and pools already loaded may be referenced without repeating them.
+            parsed = bundle_parse(
+                text, loaded=loaded_care_systems(), loaded_pools=loaded_pool_ids()
+            )
             result = bundle_load(bundle=parsed, allow_staff=allow_staff)
         except BundleError as exc:
             lines = "\n".join(f"  {problem}" for problem in exc.problems)

@@ -6,11 +6,15 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from messaging.rollout import stages as rollout
+from messaging.rollout.explain import veteran_in_stage
 from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW
 
 
 class Command(BaseCommand):
-    help = "Staged rollout of the product flags: status, whitelist, advance, set, rollback."
+    help = (
+        "Staged rollout of the product flags: status, whitelist, advance, set, rollback, "
+        "explain (is a veteran in the current stage, and why)."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -18,6 +22,14 @@ class Command(BaseCommand):
             "status", help="every flag's stage, whitelist, history and criteria"
         )
         status.add_argument("--flag", choices=ALL_FLAGS)
+        status.add_argument(
+            "--include-test",
+            action="store_true",
+            help="count test veterans' traffic in the criteria (left out by default)",
+        )
+        explain = sub.add_parser("explain", help="is a veteran in the current stage, and why")
+        explain.add_argument("username")
+        explain.add_argument("--flag", choices=ALL_FLAGS)
         wl = sub.add_parser("whitelist", help="add or remove a user or group")
         wl.add_argument("verb", choices=["add", "remove"])
         wl.add_argument("who", help="a username or a group name")
@@ -45,7 +57,12 @@ class Command(BaseCommand):
         try:
             if action == "status":
                 for name in [options["flag"]] if options.get("flag") else ALL_FLAGS:
-                    self._print(name)
+                    self._print(name, include_test=options["include_test"])
+                return
+            if action == "explain":
+                for name in [options["flag"]] if options.get("flag") else ALL_FLAGS:
+                    membership = veteran_in_stage(flag_name=name, username=options["username"])
+                    self.stdout.write(str(membership))
                 return
             name = options["flag"]
             if action == "whitelist":
@@ -66,11 +83,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self._print(name)
 
-    def _print(self, name):
+    def _print(self, name, include_test: bool = False):
         state = rollout.flag_state(name)
         self.stdout.write(self.style.MIGRATE_HEADING(name))
         self.stdout.write(json.dumps(state, indent=2))
-        checks = rollout.criteria(name)
+        checks = rollout.criteria(name, include_test=include_test)
         for c in checks:
             mark = self.style.SUCCESS("PASS") if c.passed else self.style.ERROR("FAIL")
             self.stdout.write(f"  criterion {c.name}: {mark} ({c.detail})")

@@ -102,7 +102,8 @@ def test_device_class_from_user_agent_and_dashboard_breakdown(
     devices = list(MetricEvent.objects.filter(name="message_sent").values_list("device", flat=True))
     assert devices == ["mobile", "desktop"]
     client.force_login(user_named("qa.lead"))
-    html = client.get("/ops/rollout/").content.decode()
+    # vista.single is a demo test account: its traffic shows with the test-traffic switch.
+    html = client.get("/ops/rollout/?test=include").content.decode()
     table = html[html.index('id="devices"') :]
     assert '<th scope="row">Mobile</th><td>1</td><td>50.0 %</td><td>1</td>' in table
     assert '<th scope="row">Desktop</th><td>1</td><td>50.0 %</td><td>1</td>' in table

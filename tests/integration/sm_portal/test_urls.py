@@ -9,6 +9,9 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = {"sign-in/", "sign-in/demo/", "health/", "my_health/v1/messaging/token"}
 API_PREFIX = "my_health/v1/"
+QA_API_PREFIX = "qa/api/"
+# A one-time sign-in link is its own credential (QA tools): a bad one is refused (410).
+SIGN_IN_LINK = "qa/sign-in/<str:token>/"
 
 
 def _walk(patterns, prefix=""):
@@ -42,7 +45,11 @@ def test_the_sweep_sees_the_flow_and_folders():
 def test_non_public_url_requires_sign_in(client, route):
     url = _concrete(route)
     response = client.get(url)
-    if route.startswith(API_PREFIX) and not route.endswith("docs/"):
+    if route == SIGN_IN_LINK:
+        assert response.status_code == 410, (url, response.status_code)
+        assert "_auth_user_id" not in client.session
+        return
+    if route.startswith((API_PREFIX, QA_API_PREFIX)) and not route.endswith("docs/"):
         # The API answers for itself: 401 with a JSON error, never a redirect to a page.
         assert response.status_code == 401, (url, response.status_code)
         return

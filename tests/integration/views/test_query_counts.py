@@ -61,5 +61,6 @@ def test_flow_pages_query_count_constant(client, set_flags, curated):
     large = _walk(client, "large", curated=curated)
     print("queries per page (10 teams / 2000 teams):", {k: (small[k], large[k]) for k in small})
     assert small == large
-    # On SQLite the flags are read from the database cache table; with Redis, 2 fewer.
-    assert max(small.values()) <= 13
+    # On SQLite the flags and the account's test state (QA tools) are read from the
+    # database cache table; with Redis, 3 fewer.
+    assert max(small.values()) <= 14

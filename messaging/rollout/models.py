@@ -1,0 +1,125 @@
+"""The rollout's tables: flag changes, the audit log, stage reports, metric events and
+survey answers. Models of the `messaging` app (imported by `messaging.models`)."""
+
+from django.db import models
+
+from messaging.common.choices import Flow, Platform
+
+
+class FlagChange(models.Model):
+    """Every rollout change: who, when, from what state to what state, and why."""
+
+    flag = models.CharField(max_length=100, db_index=True)
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_state = models.JSONField()
+    to_state = models.JSONField()
+    reason = models.TextField(blank=True)
+    forced = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.flag}: {self.from_state.get('stage')} -> {self.to_state.get('stage')}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of the writes that matter after the fact: sends, deletes, flag
+    changes and sign-in lockouts. Who, what, when and the request id; never a subject, body or file name."""
+
+    class Action(models.TextChoices):
+        MESSAGE_SENT = "message.sent"
+        DRAFT_DELETED = "draft.deleted"
+        MESSAGE_DELETED = "message.deleted"
+        FLAG_CHANGED = "flag.changed"
+        SIGN_IN_LOCKED_OUT = "sign_in.locked_out"
+        QA_VETERAN_CREATED = "qa.veteran.created"
+        QA_VETERAN_RESET = "qa.veteran.reset"
+        QA_VETERAN_DELETED = "qa.veteran.deleted"
+        QA_OVERRIDES_SET = "qa.overrides.set"
+        QA_LINK_CREATED = "qa.signin_link.created"
+        QA_LINK_USED = "qa.signin_link.used"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    actor = models.CharField(max_length=150)  # username, or who ran the command
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    target_type = models.CharField(max_length=20)
+    target_id = models.CharField(max_length=100)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target_type}:{self.target_id}"
+
+
+class StageReport(models.Model):
+    """What staff write about one stage of a flag's rollout (the rest is measured)."""
+
+    flag = models.CharField(max_length=100)
+    stage = models.CharField(max_length=10)
+    planned_start = models.DateField(null=True, blank=True)
+    planned_end = models.DateField(null=True, blank=True)
+    downstream_impact = models.TextField(blank=True)
+    changes_needed = models.TextField(blank=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "stage"], name="stagereport_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag} {self.stage}"
+
+
+class MetricEvent(models.Model):
+    """One metric: no subject, body or name ever; the veteran only as an id for unique counts."""
+
+    name = models.CharField(max_length=40)
+    flow = models.CharField(max_length=10, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    page = models.CharField(max_length=60, blank=True)
+    veteran_id = models.BigIntegerField(null=True, blank=True)
+    device = models.CharField(
+        max_length=10, blank=True
+    )  # "mobile" or "desktop", from the user agent
+    at = models.DateTimeField(auto_now_add=True)
+    # A test veteran's event (QA tools): left out of criteria, reports and figures by default.
+    test = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "at"], name="metric_name_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.flow} {self.status_code}"
+
+
+class CsatResponse(models.Model):
+    """The one-question satisfaction survey after "Message sent", with the flow used."""
+
+    score = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=500, blank=True)
+    flow = models.CharField(max_length=10, choices=Flow.choices)
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WEB)
+    veteran_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    test = models.BooleanField(default=False)  # a test veteran's answer (see MetricEvent)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="csat_score_1_to_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow}: {self.score}"
