@@ -123,6 +123,9 @@ class MetricEvent(models.Model):
     device = models.CharField(
         max_length=10, blank=True
     )  # "mobile" or "desktop", from the user agent
+    # Facility transitions: the phase ("p3") and the moving system's station number.
+    phase = models.CharField(max_length=3, blank=True)
+    station = models.CharField(max_length=16, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,6 +148,9 @@ class CareSystem(models.Model):
     ehr = models.CharField(max_length=20, choices=Ehr.choices)
     facilities = models.JSONField(default=list, blank=True)
     in_registry = models.BooleanField(default=True)
+    # A VistA system's cutover date T to Oracle Health (transition.md); `inDays` is stored
+    # resolved against the day the bundle was loaded.
+    migration_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from . import audit
 from .attachments import check_attachments, rules_for
 from .bundle import ParsedBundle
+from .common import clock
 from .models import (
     Attachment,
     CareSystem,
@@ -82,6 +83,7 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
     """Store a parsed bundle. Idempotent: loading the same bundle again changes no row
     count; sent messages are re-dated to `daysAgo` before this load."""
     User = get_user_model()
+    loaded_on = clock.today()  # `inDays` migrations count from the load day
     systems: dict[str, CareSystem] = {}
     for entry in bundle.care_systems:
         systems[entry.stationNumber], _ = CareSystem.objects.update_or_create(
@@ -91,6 +93,9 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
                 "ehr": entry.ehr,
                 "facilities": entry.facilities,
                 "in_registry": True,
+                "migration_date": entry.migration.cutover(loaded_on=loaded_on)
+                if entry.migration
+                else None,
             },
         )
 
