@@ -32,6 +32,10 @@ INTERACTIONS = frozenset(
     }
 )
 WRITE_EVENTS = (DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)
+# Facility transitions (transition.md): an alert shown (once per page view and moving
+# system), and a draft or send refused because the team's system is locked.
+MIGRATION_ALERT_SHOWN = "migration_alert_shown"
+MIGRATION_REFUSED = "migration_refused"
 _TAG_SAFE = str.maketrans({c: "_" for c in ",|#:@\n "})
 
 _socket: socket.socket | None = None
@@ -79,6 +83,8 @@ def record(
     page: str = "",
     veteran_id: int | None = None,
     device: str = "",
+    phase: str = "",
+    station: str = "",
 ) -> None:
     """Store one event and export it. Never raises."""
     try:
@@ -91,6 +97,8 @@ def record(
             page=page[:60],
             veteran_id=veteran_id,
             device=device,
+            phase=phase,
+            station=station,
         )
     except Exception:  # noqa: BLE001 - a metric must not fail the request it describes
         log.warning("metric %s not stored", name, exc_info=True)
@@ -100,6 +108,8 @@ def record(
         "status": status_code,
         "page": page,
         "device": device,
+        "phase": phase,
+        "station": station,
     }
     if name == LATENCY:
         _send_statsd(statsd_line("request.latency", value or 0, "ms", tags))
@@ -138,3 +148,32 @@ def record_request(
             page=name,
             device=device,
         )
+
+
+def record_migration_alerts(moving_systems, *, page: str, request) -> None:
+    """One `migration_alert_shown` per moving system an alert on this page view names, with
+    its phase and station."""
+    user = getattr(request, "user", None)
+    for moving in moving_systems:
+        record(
+            MIGRATION_ALERT_SHOWN,
+            page=page,
+            phase=moving.phase,
+            station=moving.system.station_number,
+            veteran_id=user.pk if user is not None and user.is_authenticated else None,
+            device=device_of(request),
+        )
+
+
+def record_refusal(moving, *, event: str, request) -> None:
+    """A draft (`event` draft_created/draft_updated) or a send refused because the team's care
+    system is locked by its move to Oracle Health."""
+    user = getattr(request, "user", None)
+    record(
+        MIGRATION_REFUSED,
+        page=event,
+        phase=moving.phase,
+        station=moving.system.station_number,
+        veteran_id=user.pk if user is not None and user.is_authenticated else None,
+        device=device_of(request),
+    )

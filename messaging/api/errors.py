@@ -8,7 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from messaging.models import Message
-from messaging.services import AttachmentsRefused, InvalidContactList, RecipientNotAllowed
+from messaging import telemetry
+from messaging.services import (
+    AttachmentsRefused,
+    FacilityMigrating,
+    InvalidContactList,
+    RecipientNotAllowed,
+)
 
 
 class ApiError(exceptions.APIException):
@@ -66,6 +72,19 @@ def exception_handler(exc, context):
         return Response(
             {"errors": [error(413, "Payload too large", detail, "SM_PAYLOAD_TOO_LARGE")]},
             status=413,
+        )
+    if isinstance(exc, FacilityMigrating):
+        request, view = context.get("request"), context.get("view")
+        event = getattr(view, "metric_events", {}).get(getattr(request, "method", ""), "")
+        telemetry.record_refusal(exc.moving, event=event, request=request)
+        moving = exc.moving
+        detail = (
+            f"Care teams at {moving.system.name} can’t receive messages while the facility moves "
+            f"to Oracle Health. Sending resumes after {moving.messaging_resumes.isoformat()}."
+        )
+        return Response(
+            {"errors": [error(422, "Facility migrating", detail, exc.code, "/recipient_id")]},
+            status=422,
         )
     if isinstance(exc, RecipientNotAllowed):
         return Response(
