@@ -7,8 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from messaging.models import Message
 from messaging import telemetry
+from messaging.models import Message
 from messaging.services import (
     AttachmentsRefused,
     FacilityMigrating,
