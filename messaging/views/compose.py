@@ -27,7 +27,12 @@ from messaging.selectors import (
     team_label,
     teams_in_system,
 )
-from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
+from messaging.services import (
+    SOMETHING_WENT_WRONG,
+    AttachmentsRefused,
+    FacilityMigrating,
+    RecipientNotAllowed,
+)
 
 from .flowrequest import FlowRequest, url_of
 
@@ -102,6 +107,7 @@ def recent(request):
             "rows": [{"team": t, "plain": plain_type_of_care(t.display_name)} for t in fr.recent],
             "back_url": fr.back_url(Page.RECENT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
+            "transition": fr.transition_alerts("recent"),
         },
         status=INVALID if form.errors else 200,
     )
@@ -185,6 +191,7 @@ def select_care_team(request):
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
             "search": search,
             "max_query_length": MAX_QUERY_LENGTH,
+            "transition": fr.transition_alerts("select-care-team"),
         },
         status=INVALID if form.errors else 200,
     )
@@ -348,9 +355,12 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         recipient = recipient if recipient and recipient.can_message else None
     else:
         recipient = fr.recipients.get(fr.state.care_team)
-        # A blocked team is refused on send (the page comes back with the text and the error);
+        # A blocked team is refused on send (the page comes back with the text and the error),
+        # and so is a team locked by its facility's move to Oracle Health (the page says so);
         # a team that is no longer the veteran's at all sends them to choose another.
-        if recipient is None or (request.method == "GET" and not recipient.can_message):
+        if recipient is None or (
+            request.method == "GET" and not recipient.can_message and not recipient.locked
+        ):
             if request.method == "POST":
                 fr.state.pending = _typed(request)
             fr.state.care_team = None
@@ -381,10 +391,11 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         "back_url": fr.back_url(page),
         "legacy": legacy,
         "saved_status": _saved_status(draft) if draft else "",
+        "transition": _transition(fr, recipient, legacy=legacy),
     }
     if request.method == "GET":
         fr.save()
-        return render(request, "messaging/start_message.html", {**context, "form": make_form()})
+        return _render_compose(request, {**context, "form": make_form()})
 
     if not request.POST.get("idempotency_key"):
         request.POST = request.POST.copy()
@@ -422,6 +433,29 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return response
 
 
+def _transition(fr: FlowRequest, recipient: Recipient | None, *, legacy: bool):
+    """Legacy compose offers every team: all the alerts. Start message speaks only of the
+    chosen team's system, and only when it is moving (no extra read otherwise)."""
+    if legacy:
+        return fr.transition_alerts(None)
+    if recipient is not None and recipient.migrating_to_oh:
+        return fr.transition_alerts(None, station=recipient.care_system.station_number)
+    return None
+
+
+def _render_compose(request, context: dict, *, status: int = 200):
+    """Start message or legacy compose, shown: its transition alerts are counted once."""
+    if context.get("transition"):
+        page = "legacy-compose" if context["legacy"] else "start-message"
+        telemetry.record_migration_alerts(context["transition"].shown, page=page, request=request)
+    return render(request, "messaging/start_message.html", context, status=status)
+
+
+def _refused_for_migration(request, exc: RecipientNotAllowed, event: str) -> None:
+    if isinstance(exc, FacilityMigrating):
+        telemetry.record_refusal(exc.moving, event=event, request=request)
+
+
 def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):
     """Over the veteran's rate: nothing stored, the text stays on the page, try again later."""
     if action == "autosave":
@@ -432,9 +466,7 @@ def _rate_limited(request, fr, limited: limits.Limited, action, context, make_fo
         form.add_error(None, limited.message)
         fr.save()
         context = {**context, "files_dropped": bool(request.FILES)}
-        response = render(
-            request, "messaging/start_message.html", {**context, "form": form}, status=429
-        )
+        response = _render_compose(request, {**context, "form": form}, status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
 
@@ -472,6 +504,11 @@ def _save_draft(
         try:
             draft = _store_draft(request, fr, recipient, form, flow_name)
         except RecipientNotAllowed as exc:
+            _refused_for_migration(
+                request,
+                exc,
+                telemetry.DRAFT_UPDATED if fr.state.draft_id else telemetry.DRAFT_CREATED,
+            )
             form.add_error(None, exc.message)
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
@@ -493,9 +530,7 @@ def _save_draft(
     full.is_valid()
     for error in form.non_field_errors():
         full.add_error(None, error)
-    return render(
-        request, "messaging/start_message.html", {**context, "form": full}, status=INVALID
-    )
+    return _render_compose(request, {**context, "form": full}, status=INVALID)
 
 
 def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name):
@@ -518,6 +553,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
                 platform=Platform.WEB,
             )
         except RecipientNotAllowed as exc:
+            _refused_for_migration(request, exc, telemetry.MESSAGE_SENT)
             form.add_error(None, exc.message)
         except AttachmentsRefused as exc:
             for error in exc.errors:
@@ -541,9 +577,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
             log.exception("draft save after failed send failed")
     fr.save()
     context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return render(
-        request, "messaging/start_message.html", {**context, "form": form}, status=INVALID
-    )
+    return _render_compose(request, {**context, "form": form}, status=INVALID)
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging import flow
+from messaging import flow, telemetry
 from messaging.flow import Facts, Page
-from messaging.recipients import RecipientSet, recipients_for
+from messaging.recipients import Kind, RecipientSet, recipients_for
 from messaging.selectors import recent_teams
+from messaging.transition_alerts import transition_alerts
 
 NO_TEAMS = (
     "You can’t send messages yet because you don’t have any care teams connected to your account. "
@@ -55,9 +56,11 @@ class FlowRequest:
             return None
         if target == Page.INBOX:
             flow.clear(self.request)
-            messages.warning(
-                self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
-            )
+            # Teams locked by a move to Oracle Health: the Inbox's locked alert says why.
+            if not self.recipients.moving(Kind.LOCKED):
+                messages.warning(
+                    self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
+                )
         return redirect(url_of(target))
 
     def go(self, target) -> object:
@@ -69,6 +72,14 @@ class FlowRequest:
 
     def save(self) -> None:
         flow.save(self.request, self.state)
+
+    def transition_alerts(self, page: str | None, **narrow):
+        """The page's alerts about the veteran's moving systems, counted once as shown on
+        `page` (None: the caller counts them when it renders)."""
+        alerts = transition_alerts(recipients=self.recipients, **narrow)
+        if page is not None:
+            telemetry.record_migration_alerts(alerts.shown, page=page, request=self.request)
+        return alerts
 
 
 class _LazyFacts:
