@@ -7,14 +7,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from messaging import telemetry
 from messaging.models import Message
-from messaging.services import (
+from messaging.rollout import telemetry
+from messaging.services.messages import (
     AttachmentsRefused,
     FacilityMigrating,
-    InvalidContactList,
     RecipientNotAllowed,
 )
+from messaging.services.teams import InvalidContactList
 
 
 class ApiError(exceptions.APIException):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from .common import CareSystemRef
+from .common import ORACLE_HEALTH, CareSystemRef
 
 
 class Kind(StrEnum):
@@ -95,7 +95,7 @@ def migrating_to_oh(cutover: date | None, today: date | None) -> bool:
 def effective_ehr(system_ehr: str, cutover: date | None, today: date | None) -> str:
     """From T on, a moving system's EHR is Oracle Health."""
     if cutover is not None and today is not None and today >= cutover:
-        return "oracle_health"
+        return ORACLE_HEALTH
     return system_ehr
 
 

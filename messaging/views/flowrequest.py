@@ -8,11 +8,14 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging import flow, telemetry
-from messaging.flow import Facts, Page
+from messaging.compose import flow
+from messaging.compose.flow import Facts, Page
 from messaging.recipients import Kind, RecipientSet, recipients_for
-from messaging.selectors import recent_teams
-from messaging.transition_alerts import transition_alerts
+from messaging.rollout import telemetry
+from messaging.selectors.teams import recent_teams
+from messaging.selectors.transitions import transition_alerts
+
+INVALID = 422  # a form that comes back with errors
 
 NO_TEAMS = (
     "You can’t send messages yet because you don’t have any care teams connected to your account. "
@@ -72,6 +75,16 @@ class FlowRequest:
 
     def save(self) -> None:
         flow.save(self.request, self.state)
+
+    def compose_transition_alerts(self, recipient, *, legacy: bool):
+        """Legacy compose offers every team: all the alerts. Start message speaks only of the
+        chosen team's system, and only when it is moving (no extra read otherwise). Counted
+        when the page is shown."""
+        if legacy:
+            return self.transition_alerts(None)
+        if recipient is not None and recipient.migrating_to_oh:
+            return self.transition_alerts(None, station=recipient.care_system.station_number)
+        return None
 
     def transition_alerts(self, page: str | None, **narrow):
         """The page's alerts about the veteran's moving systems, counted once as shown on

@@ -4,12 +4,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from messaging import telemetry
-from messaging.forms import CsatForm
+from messaging.compose.forms import CsatForm
 from messaging.models import Attachment, Message
 from messaging.recipients import recipients_for
-from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
-from messaging.transition_alerts import transition_alerts
+from messaging.rollout import telemetry
+from messaging.selectors.messages import FOLDERS, attachment_for, folder_page, message_for
+from messaging.selectors.transitions import transition_alerts
 
 
 @require_GET
