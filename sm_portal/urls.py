@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ops/rollout/", ops.rollout_dashboard, name="ops-rollout"),
     path("ops/rollout/stage-report/", ops.stage_report, name="ops-stage-report"),
+    path("ops/transitions/", ops.transitions_page, name="ops-transitions"),
     path("my-health/secure-messages/", include("messaging.urls")),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
+from django.db.models import Count
+
+from messaging.common import clock
+from messaging.common.choices import Ehr
+from messaging.models import CareSystem, MetricEvent, VeteranTeam
 from messaging.recipients import Kind, MovingSystem, RecipientSet
+from messaging.recipients.transitions import days_from_cutover, phase_of
+from messaging.rollout import telemetry
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,57 @@ def transition_alerts(
             shown=shown,
         )
     return TransitionAlerts(warnings=warned, locked=locked_groups, shown=warned + locked)
+
+
+# --- Staff: every migration and how the lock is working --------------------------------------
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    station_number: str
+    name: str
+    cutover: date
+    phase: str  # "p0".."p9", or "-" before p0
+    kind: str
+    veterans: int  # veterans with VistA teams at the system
+    drafts_refused: int
+    sends_refused: int
+
+
+def migrations_overview(*, today: date | None = None) -> list[MigrationReport]:
+    """Each migration in the registry with its date, phase today (on the deployment's clock),
+    the veterans it affects and the drafts and sends refused because of it. Three queries."""
+    today = today or clock.today()
+    systems = list(
+        CareSystem.objects.filter(migration_date__isnull=False).order_by("migration_date", "name")
+    )
+    veterans = dict(
+        VeteranTeam.objects.filter(care_team__care_system__in=systems, care_team__source=Ehr.VISTA)
+        .values_list("care_team__care_system__station_number")
+        .annotate(n=Count("veteran", distinct=True))
+    )
+    refused: dict[tuple[str, str], int] = {}
+    rows = (
+        MetricEvent.objects.filter(name=telemetry.MIGRATION_REFUSED)
+        .values_list("station", "page")
+        .annotate(n=Count("pk"))
+    )
+    for station, event, n in rows:
+        kind = "send" if event == telemetry.MESSAGE_SENT else "draft"
+        refused[station, kind] = refused.get((station, kind), 0) + n
+    reports = []
+    for system in systems:
+        phase = phase_of(days_from_cutover(system.migration_date, today))
+        reports.append(
+            MigrationReport(
+                station_number=system.station_number,
+                name=system.name,
+                cutover=system.migration_date,
+                phase=phase[0] if phase else "-",
+                kind=phase[1].value if phase else "none",
+                veterans=veterans.get(system.station_number, 0),
+                drafts_refused=refused.get((system.station_number, "draft"), 0),
+                sends_refused=refused.get((system.station_number, "send"), 0),
+            )
+        )
+    return reports
