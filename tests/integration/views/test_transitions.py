@@ -107,14 +107,14 @@ def test_each_phase_pages(mover, in_days, phase, kind, curated):
     }
     if kind == "warning":
         assert warning(cutover) in page and warning(cutover) in inbox
-        assert 'role="status" aria-labelledby="transition-warning-610"' in page
+        assert 'role="status"' in page and 'id="transition-warning-610"' in page
         assert f"On {day(cutover)}, we'll remove care teams from these facilities" in contacts
         assert (
             f"You can still send messages to care teams at these facilities after {day(cutover)}."
             in contacts
         )
     if kind == "locked":
-        assert 'role="alert" aria-labelledby="transition-locked-610"' in page
+        assert 'role="alert"' in page and 'id="transition-locked-610"' in page
         assert f"<li>{NAME}</li>" in page
         resumes = day(cutover + timedelta(days=2))
         assert f"After {resumes}, you'll be able to start a new message" in page
