@@ -87,6 +87,9 @@ class CareSystem(models.Model):
     ehr = models.CharField(max_length=20, choices=Ehr.choices)
     facilities = models.JSONField(default=list, blank=True)
     in_registry = models.BooleanField(default=True)
+    # A VistA system's cutover date T to Oracle Health (transition.md); `inDays` is stored
+    # resolved against the day the bundle was loaded.
+    migration_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

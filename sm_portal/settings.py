@@ -223,6 +223,15 @@ DOGSTATSD_PORT = env.int("DOGSTATSD_PORT", default=8125)
 # The flow's numbers (spec: both are settings).
 SM_RECENT_TEAMS_MONTHS = env.int("SM_RECENT_TEAMS_MONTHS", default=6)
 SM_RECENT_TEAMS_MAX = env.int("SM_RECENT_TEAMS_MAX", default=6)
+# The one clock (messaging/common/clock.py): an ISO date fixes "today" for the deployment.
+SM_TODAY = env.str("SM_TODAY", default="")
+if SM_TODAY:
+    try:
+        __import__("datetime").date.fromisoformat(SM_TODAY)
+    except ValueError as exc:
+        raise environ.ImproperlyConfigured(
+            f"SM_TODAY must be a date (YYYY-MM-DD), not {SM_TODAY!r}"
+        ) from exc
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate. One token system:

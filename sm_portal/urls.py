@@ -37,6 +37,7 @@ urlpatterns = [
         qa_api.SignInLinkView.as_view(),
         name="qa-api-sign-in-link",
     ),
+    path("ops/transitions/", ops.transitions_page, name="ops-transitions"),
     path("my-health/secure-messages/", include("messaging.urls")),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]

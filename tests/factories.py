@@ -132,3 +132,103 @@ def big_veteran_bundle(username: str, *, teams: int, systems: int = 12, id_base:
             )
         ],
     )
+
+
+# --- Facility transitions (transition.md) ---------------------------------------------------
+
+# d = today - T = -inDays: 40 -> p1 (warned), 2 -> p4 (locked), -10 -> p7 (cut over).
+WARNED, LOCKED, CUT_OVER, STABLE = "610", "620", "630", "640"
+
+
+def transition_bundle(*, warned_in=40, locked_in=2, cut_over_in=-10) -> dict:
+    """A bundle the demo never had: three VistA systems moving to Oracle Health (warned,
+    locked, cut over by default), one that stays, their pools and crosswalk, and veterans:
+    `mover` (teams at all four), `locked.only` (teams only at the locked system) and
+    `bystander` (teams only at the stable one)."""
+    systems = [
+        {
+            **care_system(WARNED, "VA Marion health care", facilities=[WARNED, f"{WARNED}GA"]),
+            "migration": {"inDays": warned_in},
+        },
+        {
+            **care_system(LOCKED, "VA Hudson Valley health care"),
+            "migration": {"inDays": locked_in},
+        },
+        {
+            **care_system(
+                CUT_OVER, "VA Lake City health care", facilities=[CUT_OVER, f"{CUT_OVER}GA"]
+            ),
+            "migration": {"inDays": cut_over_in},
+        },
+        care_system(STABLE, "VA Stable health care"),
+    ]
+    pools = [
+        {
+            "stationNumber": WARNED,
+            "pools": [pool(9610001, WARNED, legacyVistaTriageGroupId=8610001)],
+        },
+        {
+            "stationNumber": LOCKED,
+            "pools": [
+                pool(
+                    9620001,
+                    LOCKED,
+                    externalName="VHA HUD Primary Care Teal",
+                    legacyVistaTriageGroupId=8620001,
+                )
+            ],
+        },
+        {
+            "stationNumber": CUT_OVER,
+            "pools": [
+                pool(
+                    9630001,
+                    CUT_OVER,
+                    externalName="VHA LKC Primary Care Teal",
+                    legacyVistaTriageGroupId=8630001,
+                ),
+                pool(
+                    9630002,
+                    f"{CUT_OVER}GA",
+                    externalName="VHA LKC Cardiology",
+                    legacyVistaTriageGroupId=8630002,
+                ),
+                pool(9630003, CUT_OVER, externalName="VHA LKC Pharmacy Refills"),
+            ],
+        },
+    ]
+
+    def teams(*specs):
+        return vista_payload([triage_team(i, s, suggestedNameDisplay=n) for i, s, n in specs])
+
+    sent = [
+        {"recipientId": r, "daysAgo": d, "category": "OTHER", "subject": "Hello", "body": "Hi"}
+        for r, d in ((8610001, 3), (8620001, 5), (8630001, 15))
+    ]
+    return bundle(
+        care_systems=systems,
+        oh_pools=pools,
+        veterans=[
+            veteran(
+                "mover",
+                vistaRecipients=teams(
+                    (8610001, WARNED, "Primary care | PACT team | T12 - Patel, Anika"),
+                    (8610002, f"{WARNED}GA", "Pharmacy | Ask a pharmacist | T31"),
+                    (8620001, LOCKED, "Primary care | PACT team | T04 - Greene, Marcus"),
+                    (8620002, LOCKED, "Mental health | BHIP | T22"),
+                    (8630001, CUT_OVER, "Primary care | PACT team | T31"),
+                    (8630002, f"{CUT_OVER}GA", "Specialty care | Cardiology | T15"),
+                    (8640001, STABLE, "Primary care | PACT team | T51 - James, Donald"),
+                ),
+                sentMessages=sent,
+            ),
+            veteran(
+                "locked.only",
+                vistaRecipients=teams((8620101, LOCKED, "Primary care | PACT team | T05")),
+            ),
+            veteran(
+                "bystander",
+                vistaRecipients=teams((8640101, STABLE, "Primary care | PACT team | T52")),
+            ),
+        ],
+    )

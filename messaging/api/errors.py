@@ -10,7 +10,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from messaging.common.errors import error_item
 from messaging.compose.limits import Limited
 from messaging.models import Message
-from messaging.services.messages import AttachmentsRefused, RecipientNotAllowed
+from messaging.rollout import telemetry
+from messaging.services.messages import (
+    AttachmentsRefused,
+    FacilityMigrating,
+    RecipientNotAllowed,
+)
 from messaging.services.teams import InvalidContactList
 
 
@@ -62,6 +67,19 @@ def exception_handler(exc, context):
         return Response(
             {"errors": [error_item(413, "Payload too large", detail, "SM_PAYLOAD_TOO_LARGE")]},
             status=413,
+        )
+    if isinstance(exc, FacilityMigrating):
+        request, view = context.get("request"), context.get("view")
+        event = getattr(view, "metric_events", {}).get(getattr(request, "method", ""), "")
+        telemetry.record_refusal(exc.moving, event=event, request=request)
+        moving = exc.moving
+        detail = (
+            f"Care teams at {moving.system.name} can’t receive messages while the facility moves "
+            f"to Oracle Health. Sending resumes after {moving.messaging_resumes.isoformat()}."
+        )
+        return Response(
+            {"errors": [error_item(422, "Facility migrating", detail, exc.code, "/recipient_id")]},
+            status=422,
         )
     if isinstance(exc, RecipientNotAllowed):
         return Response(

@@ -48,8 +48,36 @@ def recipients_document(recipients: RecipientSet) -> dict:
             "associated_triage_groups": len(recipients.recipients),
             "associated_blocked_triage_groups": len(recipients.blocked_teams),
             "care_systems": CareSystemMeta(recipients.care_systems, many=True).data,
+            "migrating_facilities": [
+                {
+                    "station_number": m.system.station_number,
+                    "facility_name": m.system.name,
+                    "migration_date": m.cutover.isoformat(),
+                    "phase": m.phase,
+                }
+                for m in recipients.moving_systems
+            ],
         },
     }
+
+
+def crosswalk_document(recipients: RecipientSet) -> dict:
+    return {
+        "data": [
+            {
+                "vista_triage_group_id": p.vista_id,
+                "vista_triage_group_name": p.vista_name,
+                "oh_triage_group_id": p.oh_id,
+                "oh_triage_group_name": p.oh_name,
+                "station_number": p.station_number,
+            }
+            for p in recipients.crosswalk()
+        ]
+    }
+
+
+def _iso(moment):
+    return timezone.localtime(moment).isoformat() if moment else None
 
 
 def message_resource(message: Message) -> dict:
@@ -109,6 +137,9 @@ class RecipientAttributes(serializers.Serializer):
     health_care_system_name = serializers.CharField(source="care_system.name")
     oh_triage_group = serializers.SerializerMethodField()
     signature_required = serializers.BooleanField()
+    migrating_to_oh = serializers.BooleanField(
+        help_text="the team's care system is moving to Oracle Health (phases p1-p5)"
+    )
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_relation_type(self, _recipient: Recipient) -> str:
@@ -131,10 +162,32 @@ class CareSystemMeta(serializers.Serializer):
     ehr = serializers.CharField()
 
 
+class MigratingFacility(serializers.Serializer):
+    station_number = serializers.CharField()
+    facility_name = serializers.CharField()
+    migration_date = serializers.DateField()
+    phase = serializers.ChoiceField(choices=[f"p{n}" for n in range(9)])
+
+
 class RecipientsMeta(serializers.Serializer):
     associated_triage_groups = serializers.IntegerField()
     associated_blocked_triage_groups = serializers.IntegerField()
     care_systems = CareSystemMeta(many=True)
+    migrating_facilities = MigratingFacility(
+        many=True, help_text="the veteran's care systems moving to Oracle Health, in p0-p8"
+    )
+
+
+class CrosswalkPair(serializers.Serializer):
+    vista_triage_group_id = serializers.IntegerField()
+    vista_triage_group_name = serializers.CharField()
+    oh_triage_group_id = serializers.IntegerField()
+    oh_triage_group_name = serializers.CharField()
+    station_number = serializers.CharField()
+
+
+class CrosswalkResponse(serializers.Serializer):
+    data = CrosswalkPair(many=True)
 
 
 class RecipientsResponse(serializers.Serializer):

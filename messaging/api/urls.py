@@ -25,6 +25,7 @@ urlpatterns = [
     path(
         "allrecipients/search", views.AllRecipientsSearchView.as_view(), name="allrecipients-search"
     ),
+    path("recipients/crosswalk", views.CrosswalkView.as_view(), name="crosswalk"),
     path("messages/categories", views.CategoriesView.as_view(), name="categories"),
     path("message_drafts", views.DraftsView.as_view(), name="drafts"),
     path("message_drafts/<sint:draft_id>", views.DraftDetailView.as_view(), name="draft"),

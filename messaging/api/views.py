@@ -123,6 +123,16 @@ class AllRecipientsView(MessagingApiView):
         return Response(s.recipients_document(recipients_for(request.user)))
 
 
+class CrosswalkView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM], responses={200: s.CrosswalkResponse, 401: s.ErrorResponse}
+    )
+    def get(self, request):
+        """The veteran's VistA care teams paired with the Oracle Health pools that replace
+        them when their facility moves to Oracle Health (`legacyVistaTriageGroupId`)."""
+        return Response(s.crosswalk_document(recipients_for(request.user)))
+
+
 class SearchQuery(s.serializers.Serializer):
     query = s.serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_QUERY_LENGTH, default=""

@@ -48,6 +48,7 @@ class ComposePage:
     back_url: str
     initial: dict
     legacy_recipients: list[Recipient] | None = None
+    transition: object = None  # the page's facility-transition alerts (TransitionAlerts)
 
     @property
     def legacy(self) -> bool:
@@ -90,5 +91,6 @@ class ComposePage:
             "back_url": self.back_url,
             "legacy": self.legacy,
             "saved_status": saved_status(self.draft) if self.draft else "",
+            "transition": self.transition,
             **extra,
         }

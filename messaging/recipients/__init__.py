@@ -13,14 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
-from . import queries
+from messaging.common import clock
+
+from . import queries, transitions
 from .common import ORACLE_HEALTH, VISTA, CareSystemRef, Recipient, may_message
+from .transitions import Kind, MovingSystem, TeamState
 
 __all__ = [
     "Recipient",
     "CareSystemRef",
+    "CrosswalkPair",
+    "Kind",
+    "MovingSystem",
     "RecipientSet",
     "SystemSummary",
     "recipients_for",
@@ -40,8 +47,23 @@ class SystemSummary:
     messageable: int
 
 
+@dataclass(frozen=True, slots=True)
+class CrosswalkPair:
+    """A VistA team of the veteran's and the Oracle Health pool that replaces it."""
+
+    vista_id: int
+    vista_name: str
+    oh_id: int
+    oh_name: str
+    station_number: str
+
+
 class RecipientSet:
-    """A veteran's recipients, in data order (VistA payload order, then OH registrations)."""
+    """A veteran's recipients, in data order (VistA payload order, then OH registrations).
+
+    Facility transitions are applied here and nowhere else: the teams of a system in its
+    locked phase are the veteran's (`get` finds them, `locked`) but never offered; after the
+    cutover the system's VistA teams are gone and its pools are offered in their place."""
 
     def __init__(self, veteran):
         self._veteran = veteran
@@ -55,15 +77,21 @@ class RecipientSet:
     # --- The whole list (pages and endpoints that show every team) ------------------------
 
     @cached_property
-    def recipients(self) -> tuple[Recipient, ...]:
+    def _all(self) -> tuple[Recipient, ...]:
+        """Every team of the veteran's, locked ones included."""
         return tuple(self._read())
 
+    @cached_property
+    def recipients(self) -> tuple[Recipient, ...]:
+        """Every team offered to the veteran (locked teams are not)."""
+        return tuple(r for r in self._all if not r.locked)
+
     def _everything_read(self) -> bool:
-        return "recipients" in self.__dict__
+        return "_all" in self.__dict__
 
     @cached_property
     def _by_id(self) -> dict[int, Recipient]:
-        return {r.id: r for r in self.recipients}
+        return {r.id: r for r in self._all}
 
     @cached_property
     def messageable(self) -> tuple[Recipient, ...]:
@@ -123,7 +151,7 @@ class RecipientSet:
             return tuple(r for r in self.recipients if r.blocked)
         if not any(s.blocked for s in self.summary):
             return ()
-        return tuple(self._read(blocked=True))
+        return tuple(r for r in self._read(blocked=True) if not r.locked)
 
     def teams_count(self, system: CareSystemRef) -> int:
         return next((s.teams for s in self.summary if s.system == system), 0)
@@ -142,7 +170,9 @@ class RecipientSet:
                     tuple(self._read(station=station_number)) if known else ()
                 )
             teams = self._by_station[station_number]
-        return tuple(r for r in teams if r.can_message) if messageable_only else teams
+        if messageable_only:
+            return tuple(r for r in teams if r.can_message)
+        return tuple(r for r in teams if not r.locked)
 
     @property
     def has_vista(self) -> bool:
@@ -156,13 +186,62 @@ class RecipientSet:
     def can_message_anyone(self) -> bool:
         return bool(self.messageable_systems)
 
+    # --- Facility transitions -----------------------------------------------------------------
+
+    @cached_property
+    def today(self) -> date:
+        """The veteran's today on the one clock (read only when a moving system is met)."""
+        return clock.today(user=self._veteran)
+
+    @cached_property
+    def moving_systems(self) -> tuple[MovingSystem, ...]:
+        """The veteran's care systems (where they have VistA teams) that are moving to Oracle
+        Health and in p0-p8 today, in data order, each with its phase and dates."""
+        found: dict[int, tuple[CareSystemRef, date]] = {}
+        for row in self._summary_rows:
+            system_id, station, name, ehr, cutover, *_rest, kind, pool, _teams = row
+            if cutover is not None and kind == 0 and not pool and system_id not in found:
+                found[system_id] = (self._system(system_id, station, name, ehr, cutover), cutover)
+        if not found:
+            return ()
+        facilities = queries.facility_counts(found)
+        moving = (
+            transitions.moving_system(system, cutover, self.today, facilities=facilities[pk])
+            for pk, (system, cutover) in found.items()
+        )
+        return tuple(m for m in moving if m is not None)
+
+    def moving_system(self, station_number: str) -> MovingSystem | None:
+        return next(
+            (m for m in self.moving_systems if m.system.station_number == station_number), None
+        )
+
+    def moving(self, *kinds: Kind) -> tuple[MovingSystem, ...]:
+        """The veteran's moving systems in phases of these kinds."""
+        return tuple(m for m in self.moving_systems if m.kind in kinds)
+
+    def crosswalk(self) -> tuple[CrosswalkPair, ...]:
+        """The veteran's VistA teams paired with the Oracle Health pools that replace them."""
+        return tuple(CrosswalkPair(*row) for row in queries.crosswalk_rows(self._veteran.pk))
+
     # --- Reading ----------------------------------------------------------------------------
 
-    def _system(self, system_id: int, station: str, name: str, ehr: str) -> CareSystemRef:
+    def _system(
+        self, system_id: int, station: str, name: str, ehr: str, cutover: date | None = None
+    ) -> CareSystemRef:
         system = self._systems.get(system_id)
         if system is None:
+            if cutover is not None:  # from T on, a moving system is an Oracle Health system
+                ehr = transitions.effective_ehr(ehr, cutover, self.today)
             system = self._systems[system_id] = CareSystemRef(station, name, ehr)
         return system
+
+    def _state(self, cutover: date | None, *, pool: bool) -> TeamState:
+        if cutover is None:
+            return TeamState.OFFERED
+        if pool:
+            return transitions.pool_state(cutover, self.today)
+        return transitions.vista_team_state(cutover, self.today)
 
     def _read(self, *, ids=None, station=None, blocked=None) -> list[Recipient]:
         """The veteran's teams, in data order: VistA-linked teams, then the OH pools of the
@@ -180,8 +259,10 @@ class RecipientSet:
         recipients, seen = [], set()
         for row in rows:
             upstream_id, source, name, display, signature, system_id, *system = row[:9]
-            if upstream_id in seen:  # the loader refuses duplicates; stay safe on old data
-                continue
+            cutover, pool = row[9], row[10]
+            state = self._state(cutover, pool=pool)
+            if upstream_id in seen or state == TeamState.HIDDEN:
+                continue  # (the loader refuses duplicates; stay safe on old data)
             seen.add(upstream_id)
             recipients.append(
                 Recipient(
@@ -189,10 +270,14 @@ class RecipientSet:
                     source=source,
                     name=name,
                     display_name=display,
-                    care_system=self._system(system_id, *system),
-                    blocked=row[9],
-                    on_contact_list=row[10],
+                    care_system=self._system(system_id, *system, cutover),
+                    blocked=row[11],
+                    on_contact_list=row[12],
                     signature_required=bool(signature),
+                    migrating_to_oh=cutover is not None
+                    and not pool
+                    and transitions.migrating_to_oh(cutover, self.today),
+                    locked=state == TeamState.LOCKED,
                 )
             )
         return recipients
@@ -207,15 +292,23 @@ class RecipientSet:
             pooled = sum(n for _, n in self._kinds.values())
         return linked > 0, pooled > 0
 
+    @cached_property
+    def _summary_rows(self) -> list[tuple]:
+        return queries.summary_rows(self._veteran.pk)
+
     def _read_summary(self) -> tuple[SystemSummary, ...]:
         """One grouped query: the veteran's VistA links by system, source, blocked and
-        contact-list state, then the OH pools offered to them by system and source."""
-        rows = queries.summary_rows(self._veteran.pk)
+        contact-list state, then the OH pools offered to them by system and source. Teams a
+        facility transition locks or hides are not counted."""
         counts: dict[CareSystemRef, list] = {}  # system -> [sources, teams, blocked, messageable]
         kinds: dict[str, list[int]] = {}
-        for system_id, station, name, ehr, source, blocked, listed, kind, teams in rows:
+        for row in self._summary_rows:
+            system_id, station, name, ehr, cutover, source, blocked, listed, kind, pool, teams = row
             kinds.setdefault(station, [0, 0])[kind] += teams
-            entry = counts.setdefault(self._system(system_id, station, name, ehr), [set(), 0, 0, 0])
+            if self._state(cutover, pool=bool(pool)) != TeamState.OFFERED:
+                continue
+            system = self._system(system_id, station, name, ehr, cutover)
+            entry = counts.setdefault(system, [set(), 0, 0, 0])
             entry[0].add(source)
             entry[1] += teams
             entry[2] += teams if blocked else 0

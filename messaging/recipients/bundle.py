@@ -125,7 +125,7 @@ def _describe(error: dict) -> str:
         if isinstance(value, str | int | float | bool) or value is None
         else None
     )
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     return f"{shown} — {message}" if shown is not None and error["type"] != "missing" else message
 
 
@@ -186,6 +186,8 @@ def _check_consistency(
                 f"careSystems[{i}].stationNumber: {system.stationNumber} is listed twice"
             )
         seen_systems[system.stationNumber] = i
+        if problem := system.migration_problem():
+            problems.append(f"careSystems[{i}].migration: {problem}")
         for j, facility in enumerate(system.facilities):
             owner = seen_facilities.get(facility)
             if owner and owner != system.stationNumber:
@@ -223,12 +225,9 @@ def _check_consistency(
             pool_ids.setdefault(pool.poolId, where)
     if problems:
         raise BundleError(problems)
-    # Pools of a VistA system that is moving to Oracle Health wait for its cutover
-    # (transition.md); until transitions are modelled they are accepted, not stored.
-    waiting = [
-        f for f in bundle.ohPools if registry.system_for(f.stationNumber).ehr != Ehr.ORACLE_HEALTH
-    ]
-    pools = adapt_pools([f for f in bundle.ohPools if f not in waiting], registry)
+    # Pools of a VistA system that is moving to Oracle Health are stored like any others;
+    # the adapter offers them from the end of the lock on (transition.md).
+    pools = adapt_pools(bundle.ohPools, registry)
     pools_by_system: dict[str, list[AdaptedTeam]] = {}
     for team in pools:
         pools_by_system.setdefault(team.recipient.care_system.station_number, []).append(team)
@@ -262,6 +261,16 @@ def _check_consistency(
                 )
             ids.setdefault(rid, team_where)
             vista_ids.setdefault(rid, team_where)
+        # From its cutover on, a moving system's pools are this veteran's too (no registration
+        # needed), so sent messages may name them.
+        for system in dict.fromkeys(
+            t.recipient.care_system.station_number
+            for t in teams
+            if registry.system_for(t.station_number) is not None
+        ):
+            for pool in pools_by_system.get(system, []) if system in migrating else []:
+                # (a VistA id equal to a pool id is refused above)
+                ids.setdefault(pool.recipient.id, f"pool at {system}")
 
         oh_systems: list[tuple[str, str]] = []
         for j, station in enumerate(veteran.ohFacilities):

@@ -32,10 +32,16 @@ class Recipient:
     blocked: bool
     on_contact_list: bool
     signature_required: bool
+    # Facility transitions (recipients/transitions.py): a team at a system moving to Oracle
+    # Health in p1-p5, and a team locked now (p3-p5: the veteran's, but never offered).
+    migrating_to_oh: bool = False
+    locked: bool = False
 
     @property
     def can_message(self) -> bool:
-        return may_message(blocked=self.blocked, on_contact_list=self.on_contact_list)
+        return not self.locked and may_message(
+            blocked=self.blocked, on_contact_list=self.on_contact_list
+        )
 
 
 def may_message(*, blocked: bool, on_contact_list: bool) -> bool:

@@ -11,9 +11,12 @@ the veteran is registered at, in registration order.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from functools import cache
 
 from django.db import connection
+
+from .common import VISTA
 
 
 @cache
@@ -30,8 +33,30 @@ def _names() -> dict[str, str]:
 
 _TEAM = (
     "t.upstream_id, t.source, t.name, t.display_name, t.signature_required, "
-    "t.care_system_id, s.station_number, s.name, s.ehr"
+    "t.care_system_id, s.station_number, s.name, s.ehr, s.migration_date, t.per_facility"
 )
+
+
+def _moving_systems_of(n: dict[str, str]) -> str:
+    """The care systems the veteran has VistA teams at, each with the position of their first
+    team there: after a system's cutover its pools take that place (transition.md)."""
+    return (
+        "(SELECT vt.care_system_id AS sid, MIN(vl.position) AS pos"
+        f" FROM {n['link']} vl JOIN {n['team']} vt ON vt.id = vl.care_team_id"
+        " WHERE vl.veteran_id = %s AND vt.source = %s GROUP BY vt.care_system_id)"
+    )
+
+
+def _not_registered(n: dict[str, str]) -> str:
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {n['reg']} nr"
+        " WHERE nr.veteran_id = %s AND nr.care_system_id = s.id)"
+    )
+
+
+def _date(value):
+    """SQLite hands dates back as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def team_rows(
@@ -44,7 +69,10 @@ def team_rows(
     pools: bool = True,
 ) -> list[tuple]:
     """(upstream_id, source, name, display_name, signature_required, care_system_id,
-    station_number, system name, ehr, blocked, on_contact_list) per team, in data order."""
+    station_number, system name, ehr, migration_date, per_facility, blocked,
+    on_contact_list) per team, in data order: the veteran's linked teams, and in their place
+    the pools of their moving systems (the adapter keeps those from the system's cutover
+    on), then the pools of the facilities they are registered at."""
     if ids is not None and not ids:
         return []
     n = _names()
@@ -72,6 +100,17 @@ def team_rows(
             f" JOIN {n['system']} s ON s.id = t.care_system_id WHERE {clause}"
         )
         params += args
+    if links and not blocked:  # the pools of the veteran's moving systems
+        clause, args = narrowed(
+            ["t.per_facility = %s", "s.migration_date IS NOT NULL", _not_registered(n)],
+            [True, veteran_id],
+        )
+        parts.append(
+            f"SELECT {_TEAM}, %s, %s, 0, m.pos, t.position, t.id"
+            f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
+            f" JOIN {_moving_systems_of(n)} m ON m.sid = s.id WHERE {clause}"
+        )
+        params += [False, True, veteran_id, VISTA, *args]
     if pools and not blocked:  # pools are never blocked
         clause, args = narrowed(["r.veteran_id = %s", "t.per_facility = %s"], [veteran_id, True])
         parts.append(
@@ -83,34 +122,73 @@ def team_rows(
         params += [False, True, *args]
     if not parts:
         return []
-    sql = " UNION ALL ".join(parts) + " ORDER BY 12, 13, 14, 15"
+    sql = " UNION ALL ".join(parts) + " ORDER BY 14, 15, 16, 17"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(*row[:9], bool(row[9]), bool(row[10])) for row in cursor.fetchall()]
+        return [
+            (*row[:9], _date(row[9]), bool(row[10]), bool(row[11]), bool(row[12]))
+            for row in cursor.fetchall()
+        ]
 
 
 def summary_rows(veteran_id: int) -> list[tuple]:
-    """(care_system_id, station_number, name, ehr, source, blocked, on_contact_list, kind,
-    teams) per group, kind 0 = VistA links, 1 = OH pools, each system where it first
-    appears in data order."""
+    """(care_system_id, station_number, name, ehr, migration_date, source, blocked,
+    on_contact_list, kind, pool, teams) per group: kind 0 = the veteran's links (pool 0) and
+    the pools of their moving systems (pool 1), kind 1 = the pools of the facilities they are
+    registered at; each system where it first appears in data order."""
     n = _names()
+    system = "t.care_system_id, s.station_number, s.name, s.ehr, s.migration_date, t.source"
     sql = (
         # bandit B608 accepted: the names are the models' own tables (_meta); every value is a %s parameter.
-        "SELECT t.care_system_id, s.station_number, s.name, s.ehr, t.source,"  # nosec B608
-        " l.blocked, l.on_contact_list, 0, MIN(l.position), COUNT(*)"
+        f"SELECT {system}, l.blocked, l.on_contact_list, 0, 0, MIN(l.position), COUNT(*)"  # nosec B608
         f" FROM {n['link']} l JOIN {n['team']} t ON t.id = l.care_team_id"
         f" JOIN {n['system']} s ON s.id = t.care_system_id WHERE l.veteran_id = %s"
-        " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
-        " l.blocked, l.on_contact_list"
+        f" GROUP BY {system}, l.blocked, l.on_contact_list"
         " UNION ALL"
-        " SELECT t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
-        " %s, %s, 1, MIN(r.position), COUNT(*)"
+        f" SELECT {system}, %s, %s, 0, 1, MIN(m.pos), COUNT(*)"
+        f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
+        f" JOIN {_moving_systems_of(n)} m ON m.sid = s.id"
+        f" WHERE t.per_facility = %s AND s.migration_date IS NOT NULL AND {_not_registered(n)}"
+        f" GROUP BY {system}"
+        " UNION ALL"
+        f" SELECT {system}, %s, %s, 1, 1, MIN(r.position), COUNT(*)"
         f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
         f" JOIN {n['reg']} r ON r.care_system_id = s.id"
         " WHERE r.veteran_id = %s AND t.per_facility = %s"
-        " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source"
-        " ORDER BY 8, 9"
+        f" GROUP BY {system}"
+        " ORDER BY 9, 11"
+    )
+    params = [veteran_id, False, True, veteran_id, VISTA, True, veteran_id]
+    params += [False, True, veteran_id, True]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            (*row[:4], _date(row[4]), row[5], bool(row[6]), bool(row[7]), row[8], row[9], row[11])
+            for row in cursor.fetchall()
+        ]
+
+
+def facility_counts(system_ids: Collection[int]) -> dict[int, int]:
+    """How many facilities each of these care systems has (its own station counts as one)."""
+    from messaging.models import CareSystem
+
+    rows = CareSystem.objects.filter(pk__in=list(system_ids)).values_list("pk", "facilities")
+    return {pk: max(1, len(set(facilities or []))) for pk, facilities in rows}
+
+
+def crosswalk_rows(veteran_id: int) -> list[tuple]:
+    """(VistA team id, its display name, OH pool id, its display name, station number) for
+    each of the veteran's VistA teams that a pool names as the team it replaces
+    (`legacyVistaTriageGroupId`), in data order."""
+    n = _names()
+    sql = (
+        "SELECT o.upstream_id, o.display_name, p.upstream_id, p.display_name, s.station_number"
+        f" FROM {n['link']} l JOIN {n['team']} o ON o.id = l.care_team_id"
+        f" JOIN {n['team']} p ON p.legacy_vista_triage_group_id = o.upstream_id"
+        f" JOIN {n['system']} s ON s.id = p.care_system_id"
+        " WHERE l.veteran_id = %s AND p.per_facility = %s AND o.source = %s"
+        " ORDER BY l.position, p.position, p.upstream_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [veteran_id, False, True, veteran_id, True])
-        return [(*row[:5], bool(row[5]), bool(row[6]), row[7], row[9]) for row in cursor.fetchall()]
+        cursor.execute(sql, [veteran_id, True, VISTA])
+        return list(cursor.fetchall())

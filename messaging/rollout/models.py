@@ -92,6 +92,9 @@ class MetricEvent(models.Model):
     device = models.CharField(
         max_length=10, blank=True
     )  # "mobile" or "desktop", from the user agent
+    # Facility transitions: the phase ("p3") and the moving system's station number.
+    phase = models.CharField(max_length=3, blank=True)
+    station = models.CharField(max_length=16, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     # A test veteran's event (QA tools): left out of criteria, reports and figures by default.
     test = models.BooleanField(default=False)

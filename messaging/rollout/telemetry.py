@@ -38,6 +38,10 @@ INTERACTIONS = frozenset(
     }
 )
 WRITE_EVENTS = (DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)
+# Facility transitions (transition.md): an alert shown (once per page view and moving
+# system), and a draft or send refused because the team's system is locked.
+MIGRATION_ALERT_SHOWN = "migration_alert_shown"
+MIGRATION_REFUSED = "migration_refused"
 _TAG_SAFE = str.maketrans({c: "_" for c in ",|#:@\n "})
 
 _client: tuple[tuple[str, int], DogStatsd] | None = None
@@ -117,6 +121,8 @@ def record(
     veteran_id: int | None = None,
     device: str = "",
     test: bool | None = None,
+    phase: str = "",
+    station: str = "",
 ) -> None:
     """Store one event and export it. Never raises. A test veteran's event is tagged
     `test` (qa.md): the rollout figures leave it out by default."""
@@ -133,6 +139,8 @@ def record(
             page=page[:60],
             veteran_id=veteran_id,
             device=device,
+            phase=phase,
+            station=station,
         )
     except Exception:  # noqa: BLE001 - a metric must not fail the request it describes
         log.warning("metric %s not stored", name, exc_info=True)
@@ -143,6 +151,8 @@ def record(
         "page": page,
         "device": device,
         "test": "true" if test else "",
+        "phase": phase,
+        "station": station,
     }
     _export(name, value, tags)
 
@@ -189,3 +199,32 @@ def record_request(
             device=device,
             test=test,
         )
+
+
+def record_migration_alerts(moving_systems, *, page: str, request) -> None:
+    """One `migration_alert_shown` per moving system an alert on this page view names, with
+    its phase and station."""
+    user = getattr(request, "user", None)
+    for moving in moving_systems:
+        record(
+            MIGRATION_ALERT_SHOWN,
+            page=page,
+            phase=moving.phase,
+            station=moving.system.station_number,
+            veteran_id=user.pk if user is not None and user.is_authenticated else None,
+            device=device_of(request),
+        )
+
+
+def record_refusal(moving, *, event: str, request) -> None:
+    """A draft (`event` draft_created/draft_updated) or a send refused because the team's care
+    system is locked by its move to Oracle Health."""
+    user = getattr(request, "user", None)
+    record(
+        MIGRATION_REFUSED,
+        page=event,
+        phase=moving.phase,
+        station=moving.system.station_number,
+        veteran_id=user.pk if user is not None and user.is_authenticated else None,
+        device=device_of(request),
+    )

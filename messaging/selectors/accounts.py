@@ -19,8 +19,12 @@ class DemoAccount:
 
 def _describe_veteran(user) -> str:
     recipients = recipients_for(user)
+    moving = "; ".join(
+        f"{m.system.name} moving to Oracle Health ({m.phase}, {m.kind})"
+        for m in recipients.moving_systems
+    )
     if not recipients.recipients:
-        return "No care teams at all."
+        return f"No care teams offered now; {moving}." if moving else "No care teams at all."
     kinds = " and ".join(
         name
         for name, present in (("VistA", recipients.has_vista), ("Oracle Health", recipients.has_oh))
@@ -35,6 +39,8 @@ def _describe_veteran(user) -> str:
         parts.append(f"{blocked} blocked")
     if recipients.blocked_systems:
         parts.append("blocked at " + ", ".join(s.name for s in recipients.blocked_systems))
+    if moving:
+        parts.append(moving)
     return "; ".join(parts) + "."
 
 

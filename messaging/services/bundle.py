@@ -104,6 +104,7 @@ def bundle_load(
     if problems := password_problems(bundle, veterans=not production, staff=True):
         raise BundleError(problems)
     User = get_user_model()
+    loaded_on = clock.today()  # `inDays` migrations count from the load day
     systems: dict[str, CareSystem] = {}
     for entry in bundle.care_systems:
         systems[entry.stationNumber], _ = CareSystem.objects.update_or_create(
@@ -113,6 +114,9 @@ def bundle_load(
                 "ehr": entry.ehr,
                 "facilities": entry.facilities,
                 "in_registry": True,
+                "migration_date": entry.migration.cutover(loaded_on=loaded_on)
+                if entry.migration
+                else None,
             },
         )
 

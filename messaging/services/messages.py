@@ -14,7 +14,7 @@ from django.utils import timezone
 from messaging.common.choices import Flow, Platform
 from messaging.compose.attachments import check_attachments, rules_for
 from messaging.models import Attachment, CareTeam, Message
-from messaging.recipients import Recipient, recipients_for
+from messaging.recipients import MovingSystem, Recipient, recipients_for
 from messaging.rollout.stages import audit
 
 BLOCKED_MESSAGE = "You are blocked from sending messages to this recipient."
@@ -29,6 +29,22 @@ class RecipientNotAllowed(Exception):
     def __init__(self, message: str = BLOCKED_MESSAGE):
         super().__init__(message)
         self.message = message
+
+
+class FacilityMigrating(RecipientNotAllowed):
+    """The team is at a care system in the locked phase of its move to Oracle Health
+    (transition.md): no draft and no message to it until messaging resumes."""
+
+    code = "SM_FACILITY_MIGRATING"
+
+    def __init__(self, moving: MovingSystem):
+        self.moving = moving
+        resumes = moving.messaging_resumes
+        super().__init__(
+            f"You can’t send messages to care teams at {moving.system.name} right now. "
+            f"After {resumes:%B} {resumes.day}, {resumes.year}, you’ll be able to start a new "
+            "message to contact your care teams."
+        )
 
 
 class AttachmentsRefused(Exception):
@@ -47,7 +63,12 @@ class SendResult:
 
 def _messageable_team(*, veteran, recipient_id) -> tuple[CareTeam, Recipient]:
     """The team, checked now (not when the page was drawn) against who the veteran may message."""
-    recipient = recipients_for(veteran).get(recipient_id)
+    recipients = recipients_for(veteran)
+    recipient = recipients.get(recipient_id)
+    if recipient is not None and recipient.locked:
+        moving = recipients.moving_system(recipient.care_system.station_number)
+        if moving is not None:
+            raise FacilityMigrating(moving)
     if recipient is None or not recipient.can_message:
         raise RecipientNotAllowed()
     return CareTeam.objects.get(upstream_id=recipient.id), recipient

@@ -25,6 +25,7 @@ from messaging.selectors.messages import draft_for
 from messaging.services.messages import (
     SOMETHING_WENT_WRONG,
     AttachmentsRefused,
+    FacilityMigrating,
     RecipientNotAllowed,
     draft_save,
     message_send,
@@ -61,7 +62,17 @@ def _compose_page(
         back_url=fr.back_url(page),
         initial=initial_values(fr.state, draft),
         legacy_recipients=legacy_recipients,
+        transition=fr.compose_transition_alerts(recipient, legacy=page == Page.LEGACY),
     )
+
+
+def _render(request, page: ComposePage, context: dict, *, status: int = 200):
+    """The page, shown: its facility-transition alerts are counted once."""
+    if page.transition:
+        telemetry.record_migration_alerts(
+            page.transition.shown, page=page.page.value, request=request
+        )
+    return render(request, TEMPLATE, context, status=status)
 
 
 def _adopt_posted_page(*, request, fr: FlowRequest, legacy: bool) -> None:
@@ -151,9 +162,12 @@ def start_message(request):
         return _page_changed(request=request, fr=fr, redirect_response=redirect_response)
     draft = _open_draft(request=request, fr=fr)
     recipient = fr.recipients.get(fr.state.care_team)
-    # A blocked team is refused on send (the page comes back with the text and the error);
-    # a team that is no longer the veteran's at all sends them to choose another.
-    if recipient is None or (request.method == "GET" and not recipient.can_message):
+    # A blocked team, or one locked by its facility's move to Oracle Health (the page says
+    # so), is refused on send with the text kept; a team that is no longer the veteran's
+    # at all sends them to choose another.
+    if recipient is None or (
+        request.method == "GET" and not recipient.can_message and not recipient.locked
+    ):
         return _choose_again(request=request, fr=fr)
     page = _compose_page(fr=fr, page=Page.START, recipient=recipient, draft=draft)
     return _show_or_write(request=request, fr=fr, page=page)
@@ -182,7 +196,7 @@ def _show_or_write(*, request, fr: FlowRequest, page: ComposePage):
     """GET shows the page; POST goes to another page of the flow, saves or sends."""
     if request.method == "GET":
         fr.save()
-        return render(request, TEMPLATE, page.context(form=page.form()))
+        return _render(request, page, page.context(form=page.form()))
     if not request.POST.get("idempotency_key"):
         request.POST = request.POST.copy()
         request.POST["idempotency_key"] = fr.state.ensure_send_key()
@@ -250,7 +264,7 @@ def _rate_limited(
         form.add_error(None, limited.message)
         fr.save()
         context = page.context(form=form, files_dropped=bool(request.FILES))
-        response = render(request, TEMPLATE, context, status=429)
+        response = _render(request, page, context, status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
 
@@ -278,6 +292,9 @@ def _save_draft(*, request, fr: FlowRequest, page: ComposePage, autosave: bool):
         try:
             draft = _store_draft(request=request, fr=fr, page=page, form=form)
         except RecipientNotAllowed as exc:
+            _refused(
+                request, exc, telemetry.DRAFT_UPDATED if page.draft else telemetry.DRAFT_CREATED
+            )
             form.add_error(None, exc.message)
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
@@ -289,7 +306,7 @@ def _save_draft(*, request, fr: FlowRequest, page: ComposePage, autosave: bool):
     full.is_valid()
     for error in form.non_field_errors():
         full.add_error(None, error)
-    return render(request, TEMPLATE, page.context(form=full), status=INVALID)
+    return _render(request, page, page.context(form=full), status=INVALID)
 
 
 def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
@@ -314,7 +331,7 @@ def _send(*, request, fr: FlowRequest, page: ComposePage):
             return _sent(request=request, flow_name=page.flow_name)
     context = _keep_typed(request=request, fr=fr, page=page)
     context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return render(request, TEMPLATE, {**context, "form": form}, status=INVALID)
+    return _render(request, page, {**context, "form": form}, status=INVALID)
 
 
 def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> bool:
@@ -338,6 +355,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
             platform=Platform.WEB,
         )
     except RecipientNotAllowed as exc:
+        _refused(request, exc, telemetry.MESSAGE_SENT)
         form.add_error(None, exc.message)
     except AttachmentsRefused as exc:
         for error in exc.errors:
@@ -351,6 +369,12 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
         request.sm_replayed = not result.created  # the same message again: not a second send
         return True
     return False
+
+
+def _refused(request, exc: RecipientNotAllowed, event: str) -> None:
+    """A refusal because the team's facility is moving to Oracle Health is counted."""
+    if isinstance(exc, FacilityMigrating):
+        telemetry.record_refusal(exc.moving, event=event, request=request)
 
 
 def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:

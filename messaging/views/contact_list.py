@@ -39,6 +39,7 @@ def contact_list_page(request):
             "go_back": go_back,
             "can_change": any(not team.blocked for _, teams in groups for team in teams),
             "has_oh": fr.recipients.has_oh,
+            "transition": fr.transition_alerts("contact-list", contact_list=True),
         },
         status=422 if form.errors else 200,
     )

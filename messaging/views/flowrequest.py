@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from messaging.compose import flow
 from messaging.compose.flow import Facts, Page
-from messaging.recipients import RecipientSet, recipients_for
+from messaging.recipients import Kind, RecipientSet, recipients_for
+from messaging.rollout import telemetry
 from messaging.selectors.teams import recent_teams
+from messaging.selectors.transitions import transition_alerts
 
 INVALID = 422  # a form that comes back with errors
 
@@ -57,9 +59,11 @@ class FlowRequest:
             return None
         if target == Page.INBOX:
             flow.clear(self.request)
-            messages.warning(
-                self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
-            )
+            # Teams locked by a move to Oracle Health: the Inbox's locked alert says why.
+            if not self.recipients.moving(Kind.LOCKED):
+                messages.warning(
+                    self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
+                )
         return redirect(url_of(target))
 
     def go(self, target) -> object:
@@ -71,6 +75,24 @@ class FlowRequest:
 
     def save(self) -> None:
         flow.save(self.request, self.state)
+
+    def compose_transition_alerts(self, recipient, *, legacy: bool):
+        """Legacy compose offers every team: all the alerts. Start message speaks only of the
+        chosen team's system, and only when it is moving (no extra read otherwise). Counted
+        when the page is shown."""
+        if legacy:
+            return self.transition_alerts(None)
+        if recipient is not None and recipient.migrating_to_oh:
+            return self.transition_alerts(None, station=recipient.care_system.station_number)
+        return None
+
+    def transition_alerts(self, page: str | None, **narrow):
+        """The page's alerts about the veteran's moving systems, counted once as shown on
+        `page` (None: the caller counts them when it renders)."""
+        alerts = transition_alerts(recipients=self.recipients, **narrow)
+        if page is not None:
+            telemetry.record_migration_alerts(alerts.shown, page=page, request=self.request)
+        return alerts
 
 
 class _LazyFacts:

@@ -6,7 +6,10 @@ from django.views.decorators.http import require_GET
 
 from messaging.compose.forms import CsatForm
 from messaging.models import Attachment, Message
+from messaging.recipients import recipients_for
+from messaging.rollout import telemetry
 from messaging.selectors.messages import FOLDERS, attachment_for, folder_page, message_for
+from messaging.selectors.transitions import transition_alerts
 
 
 @require_GET
@@ -18,6 +21,10 @@ def folder_redirect(request):
 def folder(request, folder: str):
     _, title, _ = FOLDERS[folder]
     page = folder_page(veteran=request.user, folder=folder, page=request.GET.get("page"))
+    transition = None
+    if folder == "inbox":  # the Inbox warns of (and explains) facility transitions
+        transition = transition_alerts(recipients=recipients_for(request.user))
+        telemetry.record_migration_alerts(transition.shown, page="inbox", request=request)
     return render(
         request,
         "messaging/folder.html",
@@ -26,6 +33,7 @@ def folder(request, folder: str):
             "folder_title": title,
             "page": page,
             "folders": FOLDERS,
+            "transition": transition,
             # After "Message sent": the one-question survey, once per message.
             "csat_form": CsatForm() if request.session.get("sm_last_sent_flow") else None,
         },

@@ -7,10 +7,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from messaging.common import clock
 from messaging.rollout import dashboard
 from messaging.rollout import stages as rollout
 from messaging.rollout.explain import veteran_in_stage
 from messaging.rollout.flags import ALL_FLAGS
+from messaging.selectors.transitions import migrations_overview
 
 CONFIRM_LABEL = "I understand this changes what veterans see"
 
@@ -161,4 +163,15 @@ def _render(request, *, errors: list[str], status: int, failed_flag: str | None 
             "explain": _explain(request),
         },
         status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def transitions_page(request):
+    """Facility transitions: each migration, its phase, and the lock at work (staff only)."""
+    _staff_only(request)
+    return render(
+        request,
+        "ops/transitions.html",
+        {"migrations": migrations_overview(), "today": clock.today()},
     )

@@ -46,6 +46,7 @@ def recent(request):
             "rows": [{"team": t, "plain": plain_type_of_care(t.display_name)} for t in fr.recent],
             "back_url": fr.back_url(Page.RECENT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
+            "transition": fr.transition_alerts("recent"),
         },
         status=INVALID if form.errors else 200,
     )

@@ -95,6 +95,7 @@ def _page(*, request, fr: FlowRequest, form, systems, station: str | None, searc
             "blocked_systems": fr.recipients.blocked_systems,
             "back_url": fr.back_url(Page.SELECT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
+            "transition": fr.transition_alerts("select-care-team"),
             "search": search,
             "max_query_length": MAX_QUERY_LENGTH,
         },

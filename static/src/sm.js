@@ -330,11 +330,14 @@ function initFinder(form) {
     const field = checked || $("select[name=care_system], input[type=hidden][name=care_system]", form);
     return field ? field.value : "";
   };
-  const rank = async (input) => {
+  const rank = async (input, typed) => {
     const wrapper = input.closest(".usa-combo-box");
     const select = wrapper && $("select", wrapper);
     const system = currentSystem();
     const query = input.value.trim();
+    // A team was chosen since the veteran typed (the combo box set the input's text): asking
+    // now would reopen the list over the page.
+    if (input.value !== typed) return;
     if (!select || !system) return;
     if (query.length < 2) {
       delete wrapper.dataset.filter;
@@ -363,7 +366,8 @@ function initFinder(form) {
     const input = event.target;
     if (!input.matches || !input.matches(".usa-combo-box__input") || input.dataset.smRanked) return;
     clearTimeout(timer);
-    timer = setTimeout(() => rank(input), 150);
+    const typed = input.value;
+    timer = setTimeout(() => rank(input, typed), 150);
   });
 }
 

@@ -44,9 +44,9 @@ def test_demo_bundle_loads_with_expected_rows():
     call_command("load_bundle", str(DEMO_BUNDLE_PATH))
     assert counts() == {
         "CareSystem": 14,
-        # 230 offered pools + 45 VistA teams; the 5 pools of Detroit (moving to Oracle
-        # Health) wait for its cutover and are not stored yet
-        "CareTeam": 275,
+        # 230 offered pools + the 5 of Detroit (moving to Oracle Health: stored, offered
+        # from the end of its lock) + 45 VistA teams
+        "CareTeam": 280,
         "VeteranTeam": 45,
         "OhRegistration": 5,
         "Message": 21,

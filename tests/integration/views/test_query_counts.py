@@ -64,3 +64,36 @@ def test_flow_pages_query_count_constant(client, set_flags, curated):
     # On SQLite the flags and the account's test state (QA tools) are read from the
     # database cache table; with Redis, 3 fewer.
     assert max(small.values()) <= 14
+
+
+def _moving(username: str, *, teams: int, id_base: int) -> dict:
+    """The big veteran, with their first three VistA systems warned (p2), locked (p4) and cut
+    over (p7, with pools in place of its VistA teams: a tenth as many as the veteran's teams)."""
+    from tests.factories import pool
+
+    data = big_veteran_bundle(username, teams=teams, id_base=id_base)
+    vista = [s for s in data["careSystems"] if s["ehr"] == "vista"]
+    for system, in_days in zip(vista, (20, 2, -10), strict=False):
+        system["migration"] = {"inDays": in_days}
+    station = vista[2]["stationNumber"]
+    first = id_base * 10_000_000 + 3_000_000
+    data["ohPools"].append(
+        {"stationNumber": station, "pools": [pool(first + n, station) for n in range(teams // 10)]}
+    )
+    return data
+
+
+@pytest.mark.parametrize("curated", [True, False])
+def test_query_count_constant_through_facility_transitions(client, set_flags, curated):
+    set_flags(curated=curated, recent=True)
+    load(_moving("small", teams=10, id_base=1))
+    load(_moving("large", teams=2000, id_base=2))
+    counts = {}
+    for username in ("small", "large"):
+        counts[username] = _walk(client, username, curated=curated)
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(f"{BASE}/inbox/")
+        assert "right now" in page.content.decode()  # the locked alert is there
+        counts[username]["inbox"] = len(ctx)
+    print("queries per page, moving systems (10 / 2000 teams):", counts)
+    assert counts["small"] == counts["large"]
