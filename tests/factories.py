@@ -132,3 +132,10 @@ def big_veteran_bundle(username: str, *, teams: int, systems: int = 12, id_base:
             )
         ],
     )
+
+
+def eicar_bytes() -> bytes:
+    """The EICAR anti-malware test file, put together at run time so that no file of the
+    repository is itself one (a scanner on a developer's machine would flag it)."""
+    parts = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*")
+    return "".join(parts).encode("ascii")
