@@ -6,7 +6,7 @@ from django import forms
 
 from sm_portal.uswds import UswdsFormMixin
 
-from .models import SUBJECT_MAX_LENGTH, Category
+from .models import SIGNATURE_FIELD_MAX_LENGTH, SUBJECT_MAX_LENGTH, Category
 from .recipients import CareSystemRef, Recipient
 from .selectors import team_label
 
@@ -149,10 +149,16 @@ class ComposeForm(UswdsFormMixin, forms.Form):
         rules,
         legacy_recipients=None,
         signature=False,
+        renewal=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.recipient = recipient
+        # A medication renewal request: the category is "Medication", shown, never chosen.
+        self.renewal = renewal
+        if renewal:
+            self.fields["category"].disabled = True
+            self.initial["category"] = Category.MEDICATIONS
         # Legacy compose: the signature section is there for every team that needs one
         # (script shows it only for them), and required when the chosen team needs it.
         self.signature_team_ids = " ".join(
@@ -282,3 +288,46 @@ class CsatForm(UswdsFormMixin, forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+SIGNATURE_NAME_REQUIRED = "Enter a signature name to include your signature in new messages."
+
+
+class SignatureForm(UswdsFormMixin, forms.Form):
+    """The messaging signature (flow.md 10): name, title, include in new messages."""
+
+    include = forms.TypedChoiceField(
+        label="Include my signature in new messages",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select whether to include your signature",
+            "invalid_choice": "Select whether to include your signature",
+        },
+    )
+    name = forms.CharField(
+        label="Signature name",
+        required=False,
+        max_length=SIGNATURE_FIELD_MAX_LENGTH,
+        help_text="For example, your first and last name. 50 characters or fewer.",
+        error_messages={
+            "max_length": f"Signature name must be {SIGNATURE_FIELD_MAX_LENGTH} characters or fewer."
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    title = forms.CharField(
+        label="Signature title (optional)",
+        required=False,
+        max_length=SIGNATURE_FIELD_MAX_LENGTH,
+        help_text="For example, Veteran or Caregiver. 50 characters or fewer.",
+        error_messages={
+            "max_length": f"Signature title must be {SIGNATURE_FIELD_MAX_LENGTH} characters or fewer."
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("include") and not (cleaned.get("name") or "").strip():
+            self.add_error("name", SIGNATURE_NAME_REQUIRED)
+        return cleaned

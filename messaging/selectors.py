@@ -10,8 +10,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from .models import Message
+from .models import Message, MessageSignature, Prescription
 from .recipients import CareSystemRef, Recipient, RecipientSet, recipients_for
+from .renewal import signature_text
 
 FOLDERS = {
     "inbox": (0, "Inbox", Message.State.RECEIVED),
@@ -274,3 +275,39 @@ def name_changes(*, veteran, recipients: RecipientSet) -> list[dict]:
         if len(changes) == MAX_NAME_CHANGES:
             break
     return changes
+
+
+# --- Medication renewals and the message signature (flow.md 9, 10) ------------------------
+
+
+def prescriptions_for(*, veteran) -> QuerySet[Prescription]:
+    """The veteran's prescriptions, in the order the data gives them."""
+    return Prescription.objects.filter(veteran=veteran).order_by("position", "pk")
+
+
+def prescription_for(*, veteran, prescription_id: int | str | None) -> Prescription | None:
+    """One of the veteran's prescriptions by its id; None for an unknown id or anyone else's."""
+    try:
+        wanted = int(prescription_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not -(2**63) <= wanted < 2**63:
+        return None
+    return (
+        Prescription.objects.filter(veteran=veteran, prescription_id=wanted)
+        .select_related("care_team")
+        .first()
+    )
+
+
+def signature_for(*, veteran) -> MessageSignature | None:
+    """The veteran's messaging signature, if they have one."""
+    return MessageSignature.objects.filter(veteran=veteran).first()
+
+
+def signature_prefill(*, veteran) -> str:
+    """The signature text a new message starts with ("" when none or not included)."""
+    signature = signature_for(veteran=veteran)
+    if signature is None or not signature.include:
+        return ""
+    return signature_text(name=signature.name, title=signature.title)

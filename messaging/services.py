@@ -22,13 +22,16 @@ from .models import (
     DismissedNameChange,
     Flow,
     Message,
+    MessageSignature,
     OhRegistration,
     Platform,
+    Prescription,
     VeteranProfile,
     VeteranTeam,
 )
 from .recipients import Recipient, recipients_for
 from .recipients.common import AdaptedTeam
+from .scanning import infected_message, scan_uploads
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,18 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
                 defaults={"care_system": systems[system_station], "position": position},
             )
 
+        _store_prescriptions(user=user, veteran=data)
+        if data.signature is not None:
+            # Absent from the bundle: the veteran's own signature (settings page) stays.
+            MessageSignature.objects.update_or_create(
+                veteran=user,
+                defaults={
+                    "name": data.signature.name.strip(),
+                    "title": data.signature.title.strip(),
+                    "include": data.signature.include,
+                },
+            )
+
         pk_by_id = {**team_pk}
         for index, message in enumerate(data.sentMessages):
             if message.recipientId not in pk_by_id:
@@ -204,6 +219,34 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         staff=len(bundle.staff),
         sent_messages=sent,
     )
+
+
+def _store_prescriptions(*, user, veteran) -> None:
+    """The veteran's prescriptions, exactly as the bundle lists them."""
+    wanted = [p.prescriptionId for p in veteran.prescriptions]
+    Prescription.objects.filter(veteran=user).exclude(prescription_id__in=wanted).delete()
+    team_ids = {p.careTeamId for p in veteran.prescriptions if p.careTeamId is not None}
+    team_pk = dict(
+        CareTeam.objects.filter(upstream_id__in=team_ids).values_list("upstream_id", "pk")
+    )
+    for position, p in enumerate(veteran.prescriptions):
+        Prescription.objects.update_or_create(
+            veteran=user,
+            prescription_id=p.prescriptionId,
+            defaults={
+                "name": p.prescriptionName,
+                "instructions": p.sig or "",
+                "provider_first_name": p.providerFirstName or "",
+                "provider_last_name": p.providerLastName or "",
+                "expiration_date": p.expirationDate,
+                "dispensed_date": p.dispensedDate,
+                "quantity": p.quantity,
+                "station_number": p.stationNumber or "",
+                "care_team_id": team_pk.get(p.careTeamId),
+                "renewable": p.renewable,
+                "position": position,
+            },
+        )
 
 
 def _account(User, *, username: str, password: str, full_name: str, staff: bool):
@@ -247,6 +290,17 @@ class AttachmentsRefused(Exception):
         self.errors = errors
 
 
+class AttachmentsInfected(Exception):
+    """The malware scanner flagged one or more attachments: nothing is sent or stored."""
+
+    code = "SM172"
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.message = infected_message(len(names))
+        super().__init__(self.message)
+
+
 class InvalidContactList(Exception):
     code = "SM_CONTACT_LIST_INVALID"
 
@@ -281,11 +335,14 @@ def draft_save(
     draft_id: int | None = None,
     flow: str = Flow.CURATED,
     platform: str = Platform.WEB,
+    renewal: bool = False,
 ) -> tuple[Message, bool]:
     """Create or update one of the veteran's drafts (recipient, category, subject, body only:
     never attachments or a signature). Returns (draft, created)."""
     team, _ = _messageable_team(veteran=veteran, recipient_id=recipient_id)
     fields = {"care_team": team, "category": category, "subject": subject, "body": body}
+    if renewal:
+        fields["renewal"] = True
     if draft_id is not None:
         draft = Message.objects.select_for_update().get(
             pk=draft_id, veteran=veteran, state=Message.State.DRAFT
@@ -318,6 +375,7 @@ def message_send(
     files: Sequence = (),
     flow: str = Flow.CURATED,
     platform: str = Platform.WEB,
+    renewal: bool = False,
 ) -> SendResult:
     """Send a message exactly once.
 
@@ -341,6 +399,14 @@ def message_send(
     checked, errors = check_attachments(list(files), rules_for(recipient.source))
     if errors:
         raise AttachmentsRefused(errors)
+    # Scanned before anything is stored; no verdict (ScannerUnavailable) refuses the send.
+    flagged = [
+        info.name
+        for (_f, result), info in zip(scan_uploads(files), checked, strict=True)
+        if not result.clean
+    ]
+    if flagged:
+        raise AttachmentsInfected(flagged)
 
     stored_names: list[str] = []
     try:
@@ -353,6 +419,7 @@ def message_send(
                 message = Message(veteran=veteran, flow=flow, platform=platform)
             message.care_team = team
             message.category, message.subject, message.body = category, subject, body
+            message.renewal = message.renewal or renewal
             message.state, message.sent_at, message.idempotency_key = (
                 Message.State.SENT,
                 timezone.now(),
@@ -484,3 +551,13 @@ def name_changes_dismiss(*, veteran, pool_ids: list[int]) -> None:
         [DismissedNameChange(veteran=veteran, pool_id=pool_id) for pool_id in pool_ids],
         ignore_conflicts=True,
     )
+
+
+@transaction.atomic
+def signature_save(*, veteran, name: str, title: str, include: bool) -> MessageSignature:
+    """Set the veteran's messaging signature (validated by the form or serializer first)."""
+    signature, _ = MessageSignature.objects.update_or_create(
+        veteran=veteran,
+        defaults={"name": name.strip(), "title": title.strip(), "include": include},
+    )
+    return signature

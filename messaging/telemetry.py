@@ -79,6 +79,7 @@ def record(
     page: str = "",
     veteran_id: int | None = None,
     device: str = "",
+    renewal: bool = False,
 ) -> None:
     """Store one event and export it. Never raises."""
     try:
@@ -91,6 +92,7 @@ def record(
             page=page[:60],
             veteran_id=veteran_id,
             device=device,
+            renewal=renewal,
         )
     except Exception:  # noqa: BLE001 - a metric must not fail the request it describes
         log.warning("metric %s not stored", name, exc_info=True)
@@ -100,6 +102,7 @@ def record(
         "status": status_code,
         "page": page,
         "device": device,
+        "renewal": "true" if renewal else "",
     }
     if name == LATENCY:
         _send_statsd(statsd_line("request.latency", value or 0, "ms", tags))
@@ -116,9 +119,11 @@ def record_request(
     started: float,
     veteran_id: int | None,
     device: str = "",
+    renewal: bool = False,
 ) -> None:
     """A draft or send request: the event with its status and, on the curated (new) flow,
-    its latency. `started` is `time.perf_counter()` at the start of the request."""
+    its latency. `started` is `time.perf_counter()` at the start of the request. Medication
+    renewal drafts and sends carry `renewal` (flow.md 9)."""
     record(
         name,
         flow=flow,
@@ -126,6 +131,7 @@ def record_request(
         status_code=status_code,
         veteran_id=veteran_id,
         device=device,
+        renewal=renewal,
     )
     if flow == "curated":
         elapsed_ms = (time.perf_counter() - started) * 1000

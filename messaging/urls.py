@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, contact_list, feedback, folders
+from .views import compose, contact_list, feedback, folders, signature
 
 app_name = "messaging"
 
@@ -35,6 +35,7 @@ urlpatterns = [
         name="name-changes-dismiss",
     ),
     path("contact-list/", contact_list.contact_list_page, name="contact-list"),
+    path("settings/signature/", signature.signature_settings, name="signature-settings"),
     path("metrics/beacon/", feedback.beacon, name="beacon"),
     path("feedback/", feedback.csat, name="csat"),
 ]

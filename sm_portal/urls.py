@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from messaging.views import ops
+from messaging.views import medications, ops
 
 from . import views
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("ops/rollout/", ops.rollout_dashboard, name="ops-rollout"),
     path("ops/rollout/stage-report/", ops.stage_report, name="ops-stage-report"),
     path("my-health/secure-messages/", include("messaging.urls")),
+    path("my-health/medications/", medications.medications, name="medications"),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]
 

@@ -16,18 +16,34 @@ from messaging import flow, limits, services, telemetry
 from messaging.attachments import rules_for
 from messaging.flow import FlowState, Page
 from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
-from messaging.models import Flow, Message, Platform
+from messaging.models import Category, Flow, Message, Platform
 from messaging.recipients import Recipient
 from messaging.recipients.finder import MAX_QUERY_LENGTH, plain_type_of_care
+from messaging.renewal import (
+    RENEWAL_SUBJECT,
+    PrescriptionLines,
+    provider_name,
+    renewal_body,
+    safe_redirect_path,
+    with_signature,
+)
+from messaging.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
 from messaging.selectors import (
     care_team_search,
     draft_for,
     name_changes,
+    prescription_for,
+    signature_prefill,
     systems_offered,
     team_label,
     teams_in_system,
 )
-from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
+from messaging.services import (
+    SOMETHING_WENT_WRONG,
+    AttachmentsInfected,
+    AttachmentsRefused,
+    RecipientNotAllowed,
+)
 
 from .flowrequest import FlowRequest, url_of
 
@@ -45,6 +61,8 @@ def interstitial(request):
     if request.GET.get("from") in ("inbox", "sent", "drafts"):
         fr.state.origin = request.GET["from"]
         fr.save()
+    if request.method == "GET" and "prescriptionId" in request.GET:
+        _start_renewal(request, fr)
     if flow.new_message_page(fr.flags, fr.state) == Page.LEGACY:
         return compose(request, fr, legacy=True)
     if request.method == "POST":
@@ -66,7 +84,47 @@ def interstitial_continue(request):
         return redirect_response
     fr.state.accepted = True
     fr.state.ensure_send_key()
-    return fr.go(flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts))
+    team = _renewal_team(request, fr) if fr.state.renewal else None
+    return fr.go(
+        flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts, team_chosen=team is not None)
+    )
+
+
+def _start_renewal(request, fr: FlowRequest) -> None:
+    """A "Request a renewal" link: a new message about one prescription. Where to go after
+    sending is kept only when it is a path on this site."""
+    fr.state = FlowState(
+        origin=fr.state.origin,
+        renewal={
+            "prescription": request.GET.get("prescriptionId", "")[:30],
+            "redirect": safe_redirect_path(request.GET.get("redirectPath")),
+            "station": request.GET.get("station_number", "")[:16],
+        },
+    )
+    fr.save()
+
+
+def _renewal_team(request, fr: FlowRequest) -> Recipient | None:
+    """The renewal's care team when the prescription names one the veteran may message (it
+    is chosen for them); else its care system is preselected when they may message there."""
+    prescription = prescription_for(
+        veteran=request.user, prescription_id=fr.state.renewal.get("prescription")
+    )
+    team = prescription and prescription.care_team
+    recipient = fr.recipients.get(team.upstream_id) if team else None
+    if recipient is not None and recipient.can_message:
+        fr.state.care_system, fr.state.care_team = (
+            recipient.care_system.station_number,
+            recipient.id,
+        )
+        fr.state.pending = {"recipient": str(recipient.id)}  # the legacy page's "To"
+        return recipient
+    station = (prescription and prescription.station_number) or fr.state.renewal.get("station")
+    if station:
+        systems = {s.station_number: s for s in fr.recipients.messageable_systems}
+        system = systems.get(station) or systems.get(station[:3])  # "589A5" is part of 589
+        fr.state.care_system = system.station_number if system else None
+    return None
 
 
 # --- 2. Recent care teams ------------------------------------------------------------------
@@ -255,8 +313,8 @@ def _saved_status(message: Message) -> str:
     return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
 
 
-def _initial(state: FlowState, draft: Message | None) -> dict:
-    initial = {"idempotency_key": state.ensure_send_key()}
+def _initial(state: FlowState, draft: Message | None, prefill: dict | None = None) -> dict:
+    initial = {"idempotency_key": state.ensure_send_key(), **(prefill or {})}
     if draft is not None:
         initial.update(
             category=draft.category,
@@ -280,9 +338,15 @@ def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
     return form.cleaned_data["signature_name"], form.cleaned_data["signature_certified"]
 
 
-def _draft_fields_valid(request, recipient, rules, legacy_recipients) -> DraftFieldsForm:
+def _draft_fields_valid(
+    request, recipient, rules, legacy_recipients, *, renewal: bool = False
+) -> DraftFieldsForm:
     return DraftFieldsForm(
-        request.POST, recipient=recipient, rules=rules, legacy_recipients=legacy_recipients
+        request.POST,
+        recipient=recipient,
+        rules=rules,
+        legacy_recipients=legacy_recipients,
+        renewal=renewal,
     )
 
 
@@ -362,6 +426,11 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
             return redirect(url_of(Page.SELECT))
     rules = rules_for(recipient.source if recipient else "vista")
     signature = bool(recipient and recipient.signature_required)
+    renewal = bool(fr.state.renewal) or bool(draft and draft.renewal)
+    my_signature = signature_prefill(veteran=request.user)  # the messaging signature, not ROI's
+    prefill, renewal_warning = {}, False
+    if request.method == "GET":
+        prefill, renewal_warning = _prefill(request, fr, draft, my_signature)
 
     def make_form(data=None, files=None):
         return ComposeForm(
@@ -371,7 +440,8 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
             rules=rules,
             legacy_recipients=legacy_recipients,
             signature=signature,
-            initial=_initial(fr.state, draft),
+            renewal=renewal,
+            initial=_initial(fr.state, draft, prefill),
         )
 
     context = {
@@ -381,6 +451,9 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         "back_url": fr.back_url(page),
         "legacy": legacy,
         "saved_status": _saved_status(draft) if draft else "",
+        "renewal": renewal,
+        "renewal_warning": renewal_warning,
+        "signature_included": bool(my_signature),
     }
     if request.method == "GET":
         fr.save()
@@ -418,8 +491,47 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         started=started,
         veteran_id=request.user.pk,
         device=telemetry.device_of(request),
+        renewal=renewal,
     )
     return response
+
+
+def _prefill(request, fr: FlowRequest, draft: Message | None, signature: str) -> tuple[dict, bool]:
+    """What a new message starts with: a renewal request's category, subject and lines, and
+    the veteran's signature after two empty lines. A draft, or text the veteran typed before
+    choosing another team, is never overwritten. Returns (initial values, whether to warn
+    that the prescription is unknown)."""
+    renewal = fr.state.renewal
+    prescription = None
+    if renewal.get("prescription"):
+        prescription = prescription_for(
+            veteran=request.user, prescription_id=renewal["prescription"]
+        )
+    warning = bool(renewal.get("prescription")) and prescription is None
+    if draft is not None or "body" in fr.state.pending:
+        return {}, warning
+    prefill: dict = {}
+    body = ""
+    if renewal:
+        lines = PrescriptionLines()
+        if prescription is not None:
+            lines = PrescriptionLines(
+                name=prescription.name,
+                instructions=prescription.instructions,
+                provider=provider_name(
+                    prescription.provider_first_name, prescription.provider_last_name
+                ),
+                expiration_date=prescription.expiration_date,
+                dispensed_date=prescription.dispensed_date,
+                quantity=prescription.quantity,
+                known=True,
+            )
+        body = renewal_body(lines)
+        prefill.update(category=Category.MEDICATIONS, subject=RENEWAL_SUBJECT)
+    body = with_signature(body, signature)
+    if body:
+        prefill["body"] = body
+    return prefill, warning
 
 
 def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):
@@ -439,12 +551,13 @@ def _rate_limited(request, fr, limited: limits.Limited, action, context, make_fo
     return response
 
 
-def _sent(request, flow_name: str | None = None):
+def _sent(request, flow_name: str | None = None, *, redirect_path: str = ""):
     flow.clear(request)
     if flow_name:
         request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
     messages.success(request, "Message sent", extra_tags="message-sent")
-    return redirect(url_of(Page.INBOX))
+    # A renewal request goes back where it came from: a path on this site, checked again.
+    return redirect(safe_redirect_path(redirect_path) or url_of(Page.INBOX))
 
 
 def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name: str) -> Message:
@@ -458,6 +571,7 @@ def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name
         draft_id=fr.state.draft_id,
         flow=flow_name,
         platform=Platform.WEB,
+        renewal=bool(fr.state.renewal),
     )
     fr.state.draft_id = draft.pk
     return draft
@@ -466,7 +580,9 @@ def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name
 def _save_draft(
     request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
 ):
-    form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
+    form = _draft_fields_valid(
+        request, recipient, rules, legacy_recipients, renewal=context["renewal"]
+    )
     autosave = action == "autosave"
     if form.is_valid() and recipient is not None:
         try:
@@ -500,6 +616,7 @@ def _save_draft(
 
 def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name):
     form = make_form(request.POST, request.FILES)
+    status = INVALID
     if form.is_valid() and recipient is not None:
         body = form.cleaned_data["body"]
         if signature := _signature_block(form):
@@ -516,21 +633,31 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
                 files=form.cleaned_data.get("attachments") or [],
                 flow=flow_name,
                 platform=Platform.WEB,
+                renewal=bool(fr.state.renewal)
+                or bool(context["draft"] and context["draft"].renewal),
             )
         except RecipientNotAllowed as exc:
             form.add_error(None, exc.message)
         except AttachmentsRefused as exc:
             for error in exc.errors:
                 form.add_error("attachments", error.message)
+        except AttachmentsInfected as exc:
+            form.add_error("attachments", exc.message)
+        except ScannerUnavailable:
+            log.warning("attachment scanner unavailable: send refused", exc_info=True)
+            form.add_error("attachments", UNAVAILABLE_ERROR)
+            status = 503
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
         except Exception:  # storage or database failure: keep everything, save the draft
             log.exception("send failed")
             form.add_error(None, SOMETHING_WENT_WRONG)
         else:
-            return _sent(request, flow_name)
+            return _sent(request, flow_name, redirect_path=fr.state.renewal.get("redirect", ""))
     # Nothing typed is lost: the page comes back filled, and the draft is saved when it can be.
-    draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
+    draft_form = _draft_fields_valid(
+        request, recipient, rules, legacy_recipients, renewal=context["renewal"]
+    )
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
             draft = _store_draft(request, fr, recipient, draft_form, flow_name)
@@ -541,9 +668,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
             log.exception("draft save after failed send failed")
     fr.save()
     context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return render(
-        request, "messaging/start_message.html", {**context, "form": form}, status=INVALID
-    )
+    return render(request, "messaging/start_message.html", {**context, "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -606,6 +731,7 @@ def draft_open(request, draft_id: int):
         care_team=recipient.id if recipient else None,
         draft_id=draft.pk,
         origin="drafts",
+        renewal={"prescription": "", "redirect": "", "station": ""} if draft.renewal else {},
     )
     fr.state.ensure_send_key()
     return fr.go(Page.START if fr.flags.curated else Page.LEGACY)
