@@ -8,7 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from messaging.models import Message
-from messaging.services import AttachmentsRefused, InvalidContactList, RecipientNotAllowed
+from messaging.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
+from messaging.services import (
+    AttachmentsInfected,
+    AttachmentsRefused,
+    InvalidContactList,
+    RecipientNotAllowed,
+)
+
+SCANNER_RETRY_AFTER = 30  # seconds
 
 
 class ApiError(exceptions.APIException):
@@ -86,6 +94,22 @@ def exception_handler(exc, context):
             },
             status=422,
         )
+    if isinstance(exc, AttachmentsInfected):
+        return Response(
+            {"errors": [error(422, "Attachment refused", exc.message, exc.code, "/uploads")]},
+            status=422,
+        )
+    if isinstance(exc, ScannerUnavailable):  # never a silent pass: nothing is sent
+        response = Response(
+            {
+                "errors": [
+                    error(503, "Service unavailable", UNAVAILABLE_ERROR, "SM_SCANNER_UNAVAILABLE")
+                ]
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(SCANNER_RETRY_AFTER)
+        return response
     if isinstance(exc, InvalidContactList):
         return Response(
             {

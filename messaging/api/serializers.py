@@ -4,7 +4,7 @@ recipient and messages; input is checked by the same forms the pages use."""
 from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.models import SUBJECT_MAX_LENGTH, Category, Message
+from messaging.models import SIGNATURE_FIELD_MAX_LENGTH, SUBJECT_MAX_LENGTH, Category, Message
 from messaging.recipients import Recipient, RecipientSet
 
 
@@ -103,6 +103,40 @@ class PreferredTeam(serializers.Serializer):
 
 class PreferencesRequest(serializers.Serializer):
     updated_triage_teams = PreferredTeam(many=True, allow_empty=False)
+
+
+class SignatureRequest(serializers.Serializer):
+    """The messaging signature (not the ROI electronic signature)."""
+
+    signature_name = serializers.CharField(
+        max_length=SIGNATURE_FIELD_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    signature_title = serializers.CharField(
+        max_length=SIGNATURE_FIELD_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    include_signature = serializers.BooleanField()
+
+    def validate(self, attrs):
+        if attrs["include_signature"] and not attrs["signature_name"].strip():
+            raise serializers.ValidationError(
+                {"signature_name": ["is required when include_signature is true"]}
+            )
+        return attrs
+
+
+def signature_document(signature) -> dict:
+    """The veteran's signature, or an empty one that is not included."""
+    return {
+        "data": {
+            "id": "",
+            "type": "message_signature",
+            "attributes": {
+                "signature_name": signature.name if signature else "",
+                "signature_title": signature.title if signature else "",
+                "include_signature": bool(signature and signature.include),
+            },
+        }
+    }
 
 
 # --- Response shapes (schema only) --------------------------------------------------------
@@ -241,3 +275,19 @@ class ErrorItem(serializers.Serializer):
 
 class ErrorResponse(serializers.Serializer):
     errors = ErrorItem(many=True)
+
+
+class SignatureAttributes(serializers.Serializer):
+    signature_name = serializers.CharField()
+    signature_title = serializers.CharField()
+    include_signature = serializers.BooleanField()
+
+
+class SignatureResource(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    attributes = SignatureAttributes()
+
+
+class SignatureResponse(serializers.Serializer):
+    data = SignatureResource()

@@ -45,6 +45,11 @@ urlpatterns = [
         name="preferences-recipients",
     ),
     path(
+        "preferences/signature",
+        views.PreferencesSignatureView.as_view(),
+        name="preferences-signature",
+    ),
+    path(
         "schema/",
         login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
         name="schema",

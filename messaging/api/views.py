@@ -30,6 +30,7 @@ from messaging.selectors import (
     folder_search,
     folders_with_counts,
     message_for,
+    signature_for,
 )
 
 from . import serializers as s
@@ -268,10 +269,17 @@ class MessagesView(MessagingApiView):
             ),
         ],
         request={"application/json": s.SendRequest, "multipart/form-data": OpenApiTypes.OBJECT},
-        responses={200: s.MessageResponse, 201: s.MessageResponse, **WRITE_ERRORS},
+        responses={
+            200: s.MessageResponse,
+            201: s.MessageResponse,
+            **WRITE_ERRORS,
+            503: s.ErrorResponse,
+        },
     )
     def post(self, request):
-        """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files."""
+        """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files.
+        Every file is scanned for malware before anything is stored: a flagged file is a 422
+        `SM172`; a scanner that cannot be reached is a 503 (nothing sent, try again)."""
         data, files = request.data, []
         if request.content_type.startswith("multipart/"):
             try:
@@ -391,6 +399,35 @@ class PreferencesRecipientsView(MessagingApiView):
         }
         services.contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PreferencesSignatureView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM], responses={200: s.SignatureResponse, 401: s.ErrorResponse}
+    )
+    def get(self, request):
+        """The veteran's messaging signature (name, title, whether new messages include it).
+        Not the electronic signature that some teams require on each message."""
+        return Response(s.signature_document(signature_for(veteran=request.user)))
+
+    @extend_schema(
+        parameters=[PLATFORM],
+        request=s.SignatureRequest,
+        responses={200: s.SignatureResponse, **ERRORS},
+    )
+    def post(self, request):
+        """Set the messaging signature: `signature_name` (required when included) and
+        `signature_title`, 50 characters each, and `include_signature`."""
+        shape = s.SignatureRequest(data=request.data)
+        shape.is_valid(raise_exception=True)
+        values = shape.validated_data
+        signature = services.signature_save(
+            veteran=request.user,
+            name=values["signature_name"],
+            title=values["signature_title"],
+            include=values["include_signature"],
+        )
+        return Response(s.signature_document(signature))
 
 
 class TokenResponse(s.serializers.Serializer):
