@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django_guid",
     "messaging",
 ]
+# Development tooling (simulate_traffic for `make run`): never installed in production.
+if not PRODUCTION:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     # A request id for every request (X-Request-ID in and out), on every log line.
@@ -163,15 +166,15 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # A multipart body cut short is refused (400), never parsed without its last file or with
-# its last field half there (messaging/uploads.py); then Django's own handlers.
+# its last field half there (messaging/compose/uploads.py); then Django's own handlers.
 FILE_UPLOAD_HANDLERS = [
-    "messaging.uploads.WholeMultipartUploadHandler",
+    "messaging.compose.uploads.WholeMultipartUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
 
-# Attachments are scanned by ClamAV's clamd before they are stored (messaging/scanning.py).
+# Attachments are scanned by ClamAV's clamd before they are stored (messaging/compose/scanning.py).
 # Development and tests: the scanner `make scanner` starts (scanner/start), its socket in the
 # project folder. Production: CLAMD_SOCKET, or CLAMD_HOST and CLAMD_PORT, of a clamd kept up
 # to date (docs/deploy.md); with neither, every attachment is refused with "try again".

@@ -1,4 +1,3 @@
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -6,10 +5,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from messaging.bundle import bundle_parse
-from messaging.services import bundle_load
-
 from .factories import DEMO_BUNDLE_PATH
+from .helpers import load
 
 SCANNER_START = Path(__file__).resolve().parent.parent / "scanner" / "start"
 
@@ -28,11 +25,6 @@ def _scanner():
             env={**os.environ, "CLAMD_SOCKET": settings.CLAMD_SOCKET},
             stdout=subprocess.DEVNULL,
         )
-
-
-def load(data: dict | str | bytes):
-    text = data if isinstance(data, str | bytes) else json.dumps(data)
-    return bundle_load(bundle=bundle_parse(text))
 
 
 @pytest.fixture
@@ -74,8 +66,8 @@ def _fast_password_hashing(settings):
 def set_flags(db):
     """Turn the two product flags on or off for everyone (through the model, so waffle's cache
     is invalidated as it would be in production)."""
-    from messaging.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
     from messaging.models import Flag
+    from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 
     def apply(*, curated: bool, recent: bool):
         for name, on in ((CURATED_LIST_FLOW, curated), (RECENT_RECIPIENTS, recent)):
@@ -89,9 +81,6 @@ def set_flags(db):
     return apply
 
 
-BASE = "/my-health/secure-messages"
-
-
 @pytest.fixture
 def veteran_client(client, demo_data, user_named):
     """A test client signed in as the named demo veteran."""
@@ -101,19 +90,6 @@ def veteran_client(client, demo_data, user_named):
         return client
 
     return sign_in
-
-
-def choose_team(client, station: str, team_id: int):
-    """Walk interstitial -> select care team -> chosen team, as the pages do."""
-    assert client.get(f"{BASE}/new-message/continue/").status_code == 302
-    response = client.post(
-        f"{BASE}/new-message/select-care-team/",
-        {"care_system": station, "care_team": str(team_id), "action": "continue"},
-    )
-    assert response.status_code == 302 and response["Location"].endswith("/start-message/"), (
-        response
-    )
-    return response
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from messaging.compose.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
 from messaging.models import Message
-from messaging.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
-from messaging.services import (
+from messaging.services.messages import (
     AttachmentsInfected,
     AttachmentsRefused,
-    InvalidContactList,
     RecipientNotAllowed,
 )
+from messaging.services.teams import InvalidContactList
 
 SCANNER_RETRY_AFTER = 30  # seconds
 

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from messaging.renewal import NOT_FILLED_YET, long_date
-from messaging.selectors import prescriptions_for
+from messaging.compose.prefill import NOT_FILLED_YET, long_date
+from messaging.selectors.medications import prescriptions_for
 
 
 @require_GET

@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from messaging import services
-from messaging.flow import Page
-from messaging.forms import SignatureForm
-from messaging.selectors import signature_for
+from messaging.compose.flow import Page
+from messaging.compose.forms import SignatureForm
+from messaging.selectors.preferences import signature_for
+from messaging.services.preferences import signature_save
 
 from .flowrequest import url_of
 
@@ -28,7 +28,7 @@ def signature_settings(request):
     }
     form = SignatureForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.signature_save(
+        signature_save(
             veteran=request.user,
             name=form.cleaned_data["name"],
             title=form.cleaned_data["title"],
