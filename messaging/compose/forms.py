@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from messaging.common.choices import Category
@@ -11,6 +13,8 @@ from messaging.recipients.finder import team_label
 from sm_portal.uswds import UswdsFormMixin
 
 DIFFERENT_TEAM = "other"
+RECENT_TEAMS_GROUP = "Recent care teams"
+ALL_TEAMS_GROUP = "All care teams"
 CARE_TEAM_HINT = (
     "To search, try entering your type of care, provider name, or any part of your care team name."
 )
@@ -58,7 +62,14 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
         error_messages={"required": "Select a care team", "invalid_choice": "Select a care team"},
     )
 
-    def __init__(self, *args, systems: list[CareSystemRef], teams: list[Recipient], **kwargs):
+    def __init__(
+        self,
+        *args,
+        systems: list[CareSystemRef],
+        teams: list[Recipient],
+        recent: Sequence[Recipient] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.systems = systems
         field = self.fields["care_system"]
@@ -72,8 +83,33 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
             field.choices = [("", "- Select -"), *field.choices]
             field.widget = forms.Select(choices=field.choices, attrs={"class": "usa-select"})
         team_field = self.fields["care_team"]
-        team_field.choices = [("", "- Select -")] + [(str(t.id), team_label(t)) for t in teams]
+        options = [(str(t.id), team_label(t)) for t in teams]
+        if recent:
+            # flow.md 11: the veteran's recent teams of this system first, then every team.
+            recent_options = [(str(t.id), team_label(t)) for t in recent]
+            self.team_groups = [
+                (RECENT_TEAMS_GROUP, recent_options),
+                (ALL_TEAMS_GROUP, options),
+            ]
+            team_field.choices = [("", "- Select -"), *self.team_groups]
+        else:
+            self.team_groups = [(None, options)]
+            team_field.choices = [("", "- Select -"), *options]
         team_field.widget.attrs.update({"class": "usa-select", "data-sm-team-select": ""})
+
+    def team_options(self):
+        """The care-team select's groups for the template: (group label or None, options),
+        each option (value, label, selected); a team in both groups is selected once."""
+        chosen = str(self["care_team"].value() or "")
+        groups, marked = [], False
+        for label, options in self.team_groups:
+            rows = []
+            for value, text in options:
+                selected = bool(chosen) and value == chosen and not marked
+                marked = marked or selected
+                rows.append((value, text, selected))
+            groups.append((label, rows))
+        return groups
 
     @property
     def system_control(self) -> str:

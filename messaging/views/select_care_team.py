@@ -37,6 +37,14 @@ def _blocked_warning(fr: FlowRequest) -> str | None:
     return None
 
 
+def _recent_in(fr: FlowRequest, station: str | None) -> list:
+    """The veteran's recent teams (the /recent rule; none when that flag is off) in one care
+    system, most recent first: listed first under "Recent care teams" (flow.md 11)."""
+    if not station:
+        return []
+    return [t for t in fr.recent if t.care_system.station_number == station]
+
+
 @require_http_methods(["GET", "POST"])
 def select_care_team(request):
     fr = FlowRequest(request)
@@ -52,6 +60,7 @@ def select_care_team(request):
         station = fr.state.care_system
     station = station if station in stations else None
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
+    recent = _recent_in(fr, station)
     action = request.POST.get("action")
 
     search = None
@@ -60,20 +69,26 @@ def select_care_team(request):
         query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
         ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
         teams = [m.recipient for m in ranked]
+        recent = [t for t in teams if t in recent]  # the finder's ranking inside each group
         search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
         first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
         form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
+            initial={"care_system": station, "care_team": first},
+            systems=systems,
+            teams=teams,
+            recent=recent,
         )
     elif request.method == "POST" and action == "update":
         # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
-        form = SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
+        form = SelectCareTeamForm(
+            initial={"care_system": station}, systems=systems, teams=teams, recent=recent
+        )
     elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams)
+        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams, recent=recent)
         if form.is_valid():
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
@@ -84,6 +99,7 @@ def select_care_team(request):
             initial={"care_system": station, "care_team": str(team) if team else ""},
             systems=systems,
             teams=teams,
+            recent=recent,
         )
     chosen_system = next((s for s in systems if s.station_number == station), None)
     return render(
@@ -130,6 +146,8 @@ def select_care_team_teams(request):
                 "ehr": system.ehr,
             },
             "teams": [{"id": t.id, "name": team_label(t)} for t in teams],
+            # Listed first, under "Recent care teams" (then every team under "All care teams").
+            "recentIds": [t.id for t in _recent_in(fr, station)],
         }
     )
 

@@ -8,9 +8,9 @@ from html import unescape
 import pytest
 from django.contrib.auth import get_user_model
 
-from messaging.rollout import telemetry
 from messaging.compose.prefill import safe_redirect_path
 from messaging.models import Message, MetricEvent, Prescription
+from messaging.rollout import telemetry
 from tests.factories import renewal_bundle
 from tests.helpers import BASE, load
 
