@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from . import docs, views
+from . import docs, preferences, views
 
 
 class SignedIntConverter:
@@ -46,7 +46,7 @@ urlpatterns = [
     ),
     path(
         "preferences/signature",
-        views.PreferencesSignatureView.as_view(),
+        preferences.PreferencesSignatureView.as_view(),
         name="preferences-signature",
     ),
     path(

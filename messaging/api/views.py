@@ -32,10 +32,8 @@ from messaging.selectors.messages import (
     folders_with_counts,
     message_for,
 )
-from messaging.selectors.preferences import signature_for
 from messaging.selectors.teams import care_team_search
 from messaging.services.messages import draft_save, message_delete, message_send
-from messaging.services.preferences import signature_save
 from messaging.services.teams import contact_list_update
 
 from . import serializers as s
@@ -404,35 +402,6 @@ class PreferencesRecipientsView(MessagingApiView):
         }
         contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class PreferencesSignatureView(MessagingApiView):
-    @extend_schema(
-        parameters=[PLATFORM], responses={200: s.SignatureResponse, 401: s.ErrorResponse}
-    )
-    def get(self, request):
-        """The veteran's messaging signature (name, title, whether new messages include it).
-        Not the electronic signature that some teams require on each message."""
-        return Response(s.signature_document(signature_for(veteran=request.user)))
-
-    @extend_schema(
-        parameters=[PLATFORM],
-        request=s.SignatureRequest,
-        responses={200: s.SignatureResponse, **ERRORS},
-    )
-    def post(self, request):
-        """Set the messaging signature: `signature_name` (required when included) and
-        `signature_title`, 50 characters each, and `include_signature`."""
-        shape = s.SignatureRequest(data=request.data)
-        shape.is_valid(raise_exception=True)
-        values = shape.validated_data
-        signature = signature_save(
-            veteran=request.user,
-            name=values["signature_name"],
-            title=values["signature_title"],
-            include=values["include_signature"],
-        )
-        return Response(s.signature_document(signature))
 
 
 class TokenResponse(s.serializers.Serializer):
