@@ -37,6 +37,23 @@ def _blocked_warning(fr: FlowRequest) -> str | None:
     return None
 
 
+def _chosen_station(request, fr: FlowRequest, systems) -> str | None:
+    """The care system the page is about: the only one, the posted one, or the one chosen
+    before; None when it is not one the veteran may message."""
+    if len(systems) == 1:
+        station = systems[0].station_number
+    elif request.method == "POST":
+        station = request.POST.get("care_system") or None
+    else:
+        station = fr.state.care_system
+    return station if station in {s.station_number for s in systems} else None
+
+
+def _lists(systems, teams, recent) -> dict:
+    """What the select care team form lists: systems, teams, and the recent teams first."""
+    return {"systems": systems, "teams": teams, "recent": recent}
+
+
 def _recent_in(fr: FlowRequest, station: str | None) -> list:
     """The veteran's recent teams (the /recent rule; none when that flag is off) in one care
     system, most recent first: listed first under "Recent care teams" (flow.md 11)."""
@@ -51,14 +68,7 @@ def select_care_team(request):
     if redirect_response := fr.guard(Page.SELECT):
         return redirect_response
     systems = systems_offered(recipients=fr.recipients)
-    stations = {s.station_number for s in systems}
-    if len(systems) == 1:
-        station = systems[0].station_number
-    elif request.method == "POST":
-        station = request.POST.get("care_system") or None
-    else:
-        station = fr.state.care_system
-    station = station if station in stations else None
+    station = _chosen_station(request, fr, systems)
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
     recent = _recent_in(fr, station)
     action = request.POST.get("action")
@@ -75,20 +85,17 @@ def select_care_team(request):
         fr.save()
         first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
         form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": first},
-            systems=systems,
-            teams=teams,
-            recent=recent,
+            initial={"care_system": station, "care_team": first}, **_lists(systems, teams, recent)
         )
     elif request.method == "POST" and action == "update":
         # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
         form = SelectCareTeamForm(
-            initial={"care_system": station}, systems=systems, teams=teams, recent=recent
+            initial={"care_system": station}, **_lists(systems, teams, recent)
         )
     elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams, recent=recent)
+        form = SelectCareTeamForm(request.POST, **_lists(systems, teams, recent))
         if form.is_valid():
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
@@ -97,9 +104,7 @@ def select_care_team(request):
         team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
         form = SelectCareTeamForm(
             initial={"care_system": station, "care_team": str(team) if team else ""},
-            systems=systems,
-            teams=teams,
-            recent=recent,
+            **_lists(systems, teams, recent),
         )
     chosen_system = next((s for s in systems if s.station_number == station), None)
     return render(
