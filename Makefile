@@ -6,7 +6,7 @@ BUNDLE ?= messaging/fixtures/demo-bundle.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo-data lint check security clean bench serve load drills
+.PHONY: run test install assets migrate demo-data lint check security clean bench serve load drills scanner
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ static/build/.built: node_modules/.installed $(wildcard static/src/*)
 
 install: $(VENV)/.installed
 
+# The attachment scanner: Debian's clamd with the project's small signature database (it
+# detects the EICAR test file), in the background, its socket in .scanner/ (idempotent).
+scanner:
+	bash .ci/ensure-scanner
+	bash scanner/start
+
 assets: static/build/.built
 
 migrate: install
@@ -36,11 +42,11 @@ demo-data: migrate
 	$(PY) manage.py rollout set E --flag mhv_secure_messaging_recent_recipients --actor make-demo-data --reason "demo data" > /dev/null
 	$(PY) manage.py simulate_traffic --veterans 30 --days 14
 
-run: install assets demo-data
+run: install assets scanner demo-data
 	@echo "Serving on http://$(HOST):$(PORT)/ — sign in as a demo veteran at /sign-in/demo/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install assets
+test: install assets scanner
 	bash .ci/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 

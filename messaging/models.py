@@ -219,6 +219,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     flow = models.CharField(max_length=10, choices=Flow.choices, default=Flow.CURATED)
     platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.WEB)
+    # A medication renewal request (flow.md 9): counted as such in the metrics.
+    renewal = models.BooleanField(default=False)
     # Set by the client on send (and by the bundle loader): one message per key and veteran.
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
 
@@ -296,3 +298,63 @@ class DismissedNameChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.veteran_id}: {self.pool_id}"
+
+
+class Prescription(models.Model):
+    """A prescription of the veteran's (from the data bundle) that they may ask to renew."""
+
+    veteran = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prescriptions"
+    )
+    prescription_id = models.BigIntegerField()
+    name = models.CharField(max_length=300)
+    instructions = models.TextField(blank=True)  # the "sig"
+    provider_first_name = models.CharField(max_length=100, blank=True)
+    provider_last_name = models.CharField(max_length=100, blank=True)
+    expiration_date = models.DateField(null=True, blank=True)
+    dispensed_date = models.DateField(null=True, blank=True)
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    station_number = models.CharField(max_length=16, blank=True)
+    # The team that renews it, when the veteran may message it (else they choose one).
+    care_team = models.ForeignKey(
+        CareTeam, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    renewable = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["veteran", "prescription_id"], name="prescription_once_per_veteran"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SIGNATURE_FIELD_MAX_LENGTH = 50
+
+
+class MessageSignature(models.Model):
+    """The veteran's messaging signature (not the ROI electronic signature, which is typed
+    for each message to a team that requires one)."""
+
+    veteran = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_signature"
+    )
+    name = models.CharField(max_length=SIGNATURE_FIELD_MAX_LENGTH, blank=True)
+    title = models.CharField(max_length=SIGNATURE_FIELD_MAX_LENGTH, blank=True)
+    include = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(include=True, name=""), name="signature_included_has_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.veteran_id}: {self.name}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, contact_list, drafts, feedback, folders, interstitial, recent
+from .views import compose, contact_list, drafts, feedback, folders, interstitial, recent, signature
 from .views import select_care_team as select
 
 app_name = "messaging"
@@ -36,6 +36,7 @@ urlpatterns = [
         name="name-changes-dismiss",
     ),
     path("contact-list/", contact_list.contact_list_page, name="contact-list"),
+    path("settings/signature/", signature.signature_settings, name="signature-settings"),
     path("metrics/beacon/", feedback.beacon, name="beacon"),
     path("feedback/", feedback.csat, name="csat"),
 ]

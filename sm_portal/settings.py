@@ -209,6 +209,17 @@ FILE_UPLOAD_HANDLERS = [
 ]
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
 
+# Attachments are scanned by ClamAV's clamd before they are stored (messaging/compose/scanning.py).
+# Development and tests: the scanner `make scanner` starts (scanner/start), its socket in the
+# project folder. Production: CLAMD_SOCKET, or CLAMD_HOST and CLAMD_PORT, of a clamd kept up
+# to date (docs/deploy.md); with neither, every attachment is refused with "try again".
+CLAMD_SOCKET = env.str(
+    "CLAMD_SOCKET", default="" if PRODUCTION else str(BASE_DIR / ".scanner" / "clamd.sock")
+)
+CLAMD_HOST = env.str("CLAMD_HOST", default="")
+CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
+
 # Waffle: our own flag model (chosen before the first migration), flags default off,
 # no overriding a flag from the URL outside the local profile.
 WAFFLE_FLAG_MODEL = "messaging.Flag"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from messaging.api import qa as qa_api
-from messaging.views import ops
+from messaging.views import medications, ops
 from messaging.views import qa as qa_views
 
 from . import views
@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     path("ops/transitions/", ops.transitions_page, name="ops-transitions"),
     path("my-health/secure-messages/", include("messaging.urls")),
+    path("my-health/medications/", medications.medications, name="medications"),
     path("my_health/v1/messaging/", include("messaging.api.urls")),
 ]
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.defaults import page_not_found
 
 from messaging.common.errors import API_PREFIX, error_json
+from messaging.compose.scanning import ScannerUnavailable, scanner_from_settings
 from messaging.selectors.accounts import demo_accounts
 from messaging.selectors.tokens import devices_for
 from messaging.services.tokens import token_revoke, tokens_revoke_all
@@ -32,7 +33,8 @@ def home(request):
 @login_not_required
 @require_GET
 def health(request):
-    """Liveness and readiness: the database and the cache answer."""
+    """Liveness and readiness: the database answers (else 503); the cache and the attachment
+    scanner are reported ("degraded" when they don't answer, still 200)."""
     checks = {}
     try:
         connection.ensure_connection()
@@ -46,11 +48,28 @@ def health(request):
         checks["cache"] = "ok" if cache.get("health-check") == "ok" else "degraded"
     except Exception:  # noqa: BLE001 - any cache failure is "degraded", never a crash
         checks["cache"] = "degraded"
+    checks["scanner"] = _scanner_check()
+    # A missing scanner or cache degrades the site (attachments are refused with "try again";
+    # the cache is slower), it does not take it down: only the database does.
     healthy = checks["database"] == "ok"
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+HEALTH_SCANNER_TIMEOUT = 2.0  # seconds: a health check answers quickly or says "degraded"
+
+
+def _scanner_check() -> str:
+    """The attachment scanner answers PING: "ok", else "degraded" (sends with attachments
+    are refused until it is back; everything else works)."""
+    try:
+        scanner = scanner_from_settings()
+    except ScannerUnavailable:
+        return "degraded"
+    scanner.timeout = min(scanner.timeout, HEALTH_SCANNER_TIMEOUT)
+    return "ok" if scanner.ping() else "degraded"
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -1,8 +1,30 @@
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 
 from .factories import DEMO_BUNDLE_PATH
 from .helpers import load
+
+SCANNER_START = Path(__file__).resolve().parent.parent / "scanner" / "start"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scanner():
+    """Attachments are scanned before they are stored: the project's development scanner
+    (clamd with its EICAR-only signatures, socket in the project folder) must answer.
+    `make test` starts it first; this starts it when pytest is run alone (idempotent)."""
+    from django.conf import settings
+
+    if settings.CLAMD_SOCKET:
+        subprocess.run(
+            ["bash", str(SCANNER_START)],
+            check=True,
+            env={**os.environ, "CLAMD_SOCKET": settings.CLAMD_SOCKET},
+            stdout=subprocess.DEVNULL,
+        )
 
 
 @pytest.fixture

@@ -232,3 +232,129 @@ def transition_bundle(*, warned_in=40, locked_in=2, cut_over_in=-10) -> dict:
             ),
         ],
     )
+
+
+def eicar_bytes() -> bytes:
+    """The EICAR anti-malware test file, put together at run time so that no file of the
+    repository is itself one (a scanner on a developer's machine would flag it)."""
+    parts = ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*")
+    return "".join(parts).encode("ascii")
+
+
+def prescription(prescription_id: int, **fields) -> dict:
+    data = {
+        "prescriptionId": prescription_id,
+        "prescriptionName": f"Medication {prescription_id} 10 MG Oral Tablet",
+        "sig": "Take one tablet by mouth daily",
+        "providerFirstName": "Ana",
+        "providerLastName": "Okafor",
+        "expirationDate": "2027-03-09",
+        "dispensedDate": "2026-11-04",
+        "quantity": 30,
+        "stationNumber": "640",
+        "careTeamId": None,
+        "renewable": True,
+    }
+    data.update(fields)
+    return data
+
+
+def renewal_bundle() -> dict:
+    """A bundle of its own (not the demo's): a veteran with prescriptions and a signature,
+    another veteran with a prescription of their own, teams in one VistA and one OH system."""
+    systems = [
+        care_system("640", "VA Palo Alto health care", facilities=["640", "640A4"]),
+        care_system("612", "VA Northern California health care"),
+        care_system("653", "VA Roseburg health care", "oracle_health", ["653", "653GA"]),
+    ]
+    teams = [
+        triage_team(
+            6400001,
+            "640A4",
+            name="640 Pharmacy Renewals PACT",
+            suggestedNameDisplay="Pharmacy | Renewals",
+        ),
+        triage_team(
+            6400002,
+            "640",
+            name="640 Primary Care Blue",
+            suggestedNameDisplay="Primary care | Blue team",
+        ),
+        triage_team(
+            6400003,
+            "640",
+            name="640 Cardiology",
+            suggestedNameDisplay="Cardiology clinic",
+            blockedStatus=True,
+        ),
+        triage_team(6120001, "612", name="612 Audiology", suggestedNameDisplay="Audiology"),
+    ]
+    pools = [
+        {"stationNumber": "653", "pools": [pool(6530001, "653", externalName="Roseburg Pharmacy")]}
+    ]
+    return bundle(
+        care_systems=systems,
+        oh_pools=pools,
+        veterans=[
+            veteran(
+                "rx.vet",
+                vistaRecipients=vista_payload(teams),
+                ohFacilities=["653"],
+                signature={
+                    "name": "Dana Whitfield",
+                    "title": "Veteran, U.S. Army",
+                    "include": True,
+                },
+                prescriptions=[
+                    prescription(
+                        7100001,
+                        prescriptionName="Atorvastatin 20 MG Oral Tablet",
+                        careTeamId=6400001,
+                    ),
+                    prescription(
+                        7100002,
+                        prescriptionName="Gabapentin 300 MG Oral Capsule",
+                        providerFirstName=None,
+                        providerLastName=None,
+                        expirationDate=None,
+                        dispensedDate=None,
+                        quantity=None,
+                        stationNumber="640",
+                    ),
+                    prescription(
+                        7100003, prescriptionName="Prednisone 5 MG Oral Tablet", careTeamId=6400003
+                    ),
+                    prescription(
+                        7100004,
+                        prescriptionName="Old Antibiotic",
+                        renewable=False,
+                        careTeamId=6400001,
+                    ),
+                    prescription(
+                        7100005,
+                        prescriptionName="Oxybutynin 5 MG",
+                        careTeamId=6530001,
+                        stationNumber="653",
+                    ),
+                ],
+                sentMessages=[
+                    {
+                        "recipientId": 6400002,
+                        "daysAgo": 5,
+                        "category": "OTHER",
+                        "subject": "Hi",
+                        "body": "Hello",
+                    },
+                ],
+            ),
+            veteran(
+                "rx.other",
+                vistaRecipients=vista_payload([triage_team(6129999, "612", name="612 Pharmacy")]),
+                prescriptions=[
+                    prescription(
+                        7199999, prescriptionName="Someone Else's Insulin", careTeamId=6129999
+                    )
+                ],
+            ),
+        ],
+    )

@@ -9,14 +9,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from messaging.common.errors import error_item
 from messaging.compose.limits import Limited
+from messaging.compose.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
 from messaging.models import Message
 from messaging.rollout import telemetry
 from messaging.services.messages import (
+    AttachmentsInfected,
     AttachmentsRefused,
     FacilityMigrating,
     RecipientNotAllowed,
 )
 from messaging.services.teams import InvalidContactList
+
+SCANNER_RETRY_AFTER = 30  # seconds
 
 
 class ApiError(exceptions.APIException):
@@ -100,6 +104,24 @@ def exception_handler(exc, context):
             },
             status=422,
         )
+    if isinstance(exc, AttachmentsInfected):
+        return Response(
+            {"errors": [error_item(422, "Attachment refused", exc.message, exc.code, "/uploads")]},
+            status=422,
+        )
+    if isinstance(exc, ScannerUnavailable):  # never a silent pass: nothing is sent
+        response = Response(
+            {
+                "errors": [
+                    error_item(
+                        503, "Service unavailable", UNAVAILABLE_ERROR, "SM_SCANNER_UNAVAILABLE"
+                    )
+                ]
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(SCANNER_RETRY_AFTER)
+        return response
     if isinstance(exc, InvalidContactList):
         return Response(
             {

@@ -11,7 +11,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.common.choices import Category, Ehr
-from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Message
+from messaging.models import (
+    BODY_MAX_LENGTH,
+    SIGNATURE_FIELD_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Message,
+)
 from messaging.recipients import Recipient, RecipientSet
 
 
@@ -119,6 +124,40 @@ class PreferredTeam(serializers.Serializer):
 
 class PreferencesRequest(serializers.Serializer):
     updated_triage_teams = PreferredTeam(many=True, allow_empty=False)
+
+
+class SignatureRequest(serializers.Serializer):
+    """The messaging signature (not the ROI electronic signature)."""
+
+    signature_name = serializers.CharField(
+        max_length=SIGNATURE_FIELD_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    signature_title = serializers.CharField(
+        max_length=SIGNATURE_FIELD_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    include_signature = serializers.BooleanField()
+
+    def validate(self, attrs):
+        if attrs["include_signature"] and not attrs["signature_name"].strip():
+            raise serializers.ValidationError(
+                {"signature_name": ["is required when include_signature is true"]}
+            )
+        return attrs
+
+
+def signature_document(signature) -> dict:
+    """The veteran's signature, or an empty one that is not included."""
+    return {
+        "data": {
+            "id": "",
+            "type": "message_signature",
+            "attributes": {
+                "signature_name": signature.name if signature else "",
+                "signature_title": signature.title if signature else "",
+                "include_signature": bool(signature and signature.include),
+            },
+        }
+    }
 
 
 # --- Response shapes: the schema and the responses both come from these ----------------
@@ -323,3 +362,19 @@ class ErrorItem(serializers.Serializer):
 
 class ErrorResponse(serializers.Serializer):
     errors = ErrorItem(many=True)
+
+
+class SignatureAttributes(serializers.Serializer):
+    signature_name = serializers.CharField()
+    signature_title = serializers.CharField()
+    include_signature = serializers.BooleanField()
+
+
+class SignatureResource(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    attributes = SignatureAttributes()
+
+
+class SignatureResponse(serializers.Serializer):
+    data = SignatureResource()

@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from . import docs, token, views
+from . import docs, preferences, token, views
 
 
 class SignedIntConverter:
@@ -44,6 +44,11 @@ urlpatterns = [
         "preferences/recipients",
         views.PreferencesRecipientsView.as_view(),
         name="preferences-recipients",
+    ),
+    path(
+        "preferences/signature",
+        preferences.PreferencesSignatureView.as_view(),
+        name="preferences-signature",
     ),
     path(
         "schema/",

@@ -260,10 +260,17 @@ class MessagesView(MessagingApiView):
             ),
         ],
         request={"application/json": s.SendRequest, "multipart/form-data": OpenApiTypes.OBJECT},
-        responses={200: s.MessageResponse, 201: s.MessageResponse, **WRITE_ERRORS},
+        responses={
+            200: s.MessageResponse,
+            201: s.MessageResponse,
+            **WRITE_ERRORS,
+            503: s.ErrorResponse,
+        },
     )
     def post(self, request):
-        """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files."""
+        """Send a message exactly once. Multipart: `message` (JSON) and `uploads[]` files.
+        Every file is scanned for malware before anything is stored: a flagged file is a 422
+        `SM172`; a scanner that cannot be reached is a 503 (nothing sent, try again)."""
         data, files = request.data, []
         if request.content_type.startswith("multipart/"):
             try:

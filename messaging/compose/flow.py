@@ -53,6 +53,7 @@ FLOW_URL_NAMES = frozenset(
         "contact-list",
         "beacon",  # the script's page-view and click events keep the state too
         "name-changes-dismiss",
+        "signature-settings",  # "Edit signature for all messages" keeps the message going
     }
 )
 
@@ -66,6 +67,9 @@ class FlowState:
     send_key: str = ""
     pending: dict[str, str] = field(default_factory=dict)
     origin: str = "inbox"
+    # A medication renewal request (flow.md 9): {"prescription": the id asked for (as given),
+    # "redirect": a checked path on this site, "station": station_number}; {} otherwise.
+    renewal: dict[str, str] = field(default_factory=dict)
 
     def ensure_send_key(self) -> str:
         """One idempotency key per message being written: shared by every tab of the session."""
@@ -147,11 +151,21 @@ def redirect_for(page: Page, flags: Flags, state: FlowState, facts: Facts) -> Pa
     return None
 
 
-def continue_from(page: Page, flags: Flags, facts: Facts, *, different_team: bool = False) -> Page:
-    """Where "Continue" on `page` goes."""
+def continue_from(
+    page: Page,
+    flags: Flags,
+    facts: Facts,
+    *,
+    different_team: bool = False,
+    team_chosen: bool = False,
+) -> Page:
+    """Where "Continue" on `page` goes. `team_chosen`: the interstitial already knows the
+    team (a renewal request for a prescription whose team the veteran may message)."""
     if page == Page.INTERSTITIAL:
         if not flags.curated:
             return Page.LEGACY
+        if team_chosen:
+            return Page.START
         return Page.RECENT if shows_recent(flags, facts) else Page.SELECT
     if page == Page.RECENT:
         return Page.SELECT if different_team else Page.START

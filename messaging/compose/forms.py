@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from messaging.common.choices import Category
-from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, SIGNATURE_FIELD_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messaging.recipients import CareSystemRef, Recipient
 from messaging.recipients.finder import team_label
 from sm_portal.uswds import UswdsFormMixin
 
 DIFFERENT_TEAM = "other"
+RECENT_TEAMS_GROUP = "Recent care teams"
+ALL_TEAMS_GROUP = "All care teams"
 CARE_TEAM_HINT = (
     "To search, try entering your type of care, provider name, or any part of your care team name."
 )
@@ -58,7 +62,14 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
         error_messages={"required": "Select a care team", "invalid_choice": "Select a care team"},
     )
 
-    def __init__(self, *args, systems: list[CareSystemRef], teams: list[Recipient], **kwargs):
+    def __init__(
+        self,
+        *args,
+        systems: list[CareSystemRef],
+        teams: list[Recipient],
+        recent: Sequence[Recipient] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.systems = systems
         field = self.fields["care_system"]
@@ -72,8 +83,33 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
             field.choices = [("", "- Select -"), *field.choices]
             field.widget = forms.Select(choices=field.choices, attrs={"class": "usa-select"})
         team_field = self.fields["care_team"]
-        team_field.choices = [("", "- Select -")] + [(str(t.id), team_label(t)) for t in teams]
+        options = [(str(t.id), team_label(t)) for t in teams]
+        if recent:
+            # flow.md 11: the veteran's recent teams of this system first, then every team.
+            recent_options = [(str(t.id), team_label(t)) for t in recent]
+            self.team_groups = [
+                (RECENT_TEAMS_GROUP, recent_options),
+                (ALL_TEAMS_GROUP, options),
+            ]
+            team_field.choices = [("", "- Select -"), *self.team_groups]
+        else:
+            self.team_groups = [(None, options)]
+            team_field.choices = [("", "- Select -"), *options]
         team_field.widget.attrs.update({"class": "usa-select", "data-sm-team-select": ""})
+
+    def team_options(self):
+        """The care-team select's groups for the template: (group label or None, options),
+        each option (value, label, selected); a team in both groups is selected once."""
+        chosen = str(self["care_team"].value() or "")
+        groups, marked = [], False
+        for label, options in self.team_groups:
+            rows = []
+            for value, text in options:
+                selected = bool(chosen) and value == chosen and not marked
+                marked = marked or selected
+                rows.append((value, text, selected))
+            groups.append((label, rows))
+        return groups
 
     @property
     def system_control(self) -> str:
@@ -153,10 +189,16 @@ class ComposeForm(UswdsFormMixin, forms.Form):
         rules,
         legacy_recipients=None,
         signature=False,
+        renewal=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.recipient = recipient
+        # A medication renewal request: the category is "Medication", shown, never chosen.
+        self.renewal = renewal
+        if renewal:
+            self.fields["category"].disabled = True
+            self.initial["category"] = Category.MEDICATIONS
         # Legacy compose: the signature section is there for every team that needs one
         # (script shows it only for them), and required when the chosen team needs it.
         self.signature_team_ids = " ".join(
@@ -291,3 +333,46 @@ class CsatForm(UswdsFormMixin, forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+SIGNATURE_NAME_REQUIRED = "Enter a signature name to include your signature in new messages."
+
+
+class SignatureForm(UswdsFormMixin, forms.Form):
+    """The messaging signature (flow.md 10): name, title, include in new messages."""
+
+    include = forms.TypedChoiceField(
+        label="Include my signature in new messages",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select whether to include your signature",
+            "invalid_choice": "Select whether to include your signature",
+        },
+    )
+    name = forms.CharField(
+        label="Signature name",
+        required=False,
+        max_length=SIGNATURE_FIELD_MAX_LENGTH,
+        help_text="For example, your first and last name. 50 characters or fewer.",
+        error_messages={
+            "max_length": f"Signature name must be {SIGNATURE_FIELD_MAX_LENGTH} characters or fewer."
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    title = forms.CharField(
+        label="Signature title (optional)",
+        required=False,
+        max_length=SIGNATURE_FIELD_MAX_LENGTH,
+        help_text="For example, Veteran or Caregiver. 50 characters or fewer.",
+        error_messages={
+            "max_length": f"Signature title must be {SIGNATURE_FIELD_MAX_LENGTH} characters or fewer."
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("include") and not (cleaned.get("name") or "").strip():
+            self.add_error("name", SIGNATURE_NAME_REQUIRED)
+        return cleaned

@@ -13,6 +13,7 @@ from messaging.common.choices import Ehr, Flow
 from messaging.compose.attachments import AttachmentRules, rules_for
 from messaging.compose.flow import FlowState, Page
 from messaging.compose.forms import ComposeForm, DraftFieldsForm
+from messaging.compose.prefill import Prefill
 from messaging.models import Message
 from messaging.recipients import Recipient
 
@@ -24,9 +25,10 @@ def saved_status(message: Message) -> str:
     return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
 
 
-def initial_values(state: FlowState, draft: Message | None) -> dict:
-    """The form's first values: the send key, the draft's fields, then what was typed."""
-    initial = {"idempotency_key": state.ensure_send_key()}
+def initial_values(state: FlowState, draft: Message | None, prefill: dict | None = None) -> dict:
+    """The form's first values: the send key, a new message's prefill (renewal lines, the
+    signature), the draft's fields, then what was typed."""
+    initial = {"idempotency_key": state.ensure_send_key(), **(prefill or {})}
     if draft is not None:
         initial.update(
             category=draft.category,
@@ -49,6 +51,8 @@ class ComposePage:
     initial: dict
     legacy_recipients: list[Recipient] | None = None
     transition: object = None  # the page's facility-transition alerts (TransitionAlerts)
+    renewal: bool = False  # a medication renewal request: Category is "Medication"
+    prefill: Prefill = Prefill()
 
     @property
     def legacy(self) -> bool:
@@ -71,6 +75,7 @@ class ComposePage:
             rules=self.rules,
             legacy_recipients=self.legacy_recipients,
             signature=bool(self.recipient and self.recipient.signature_required),
+            renewal=self.renewal,
             initial=self.initial,
         )
 
@@ -81,6 +86,7 @@ class ComposePage:
             recipient=self.recipient,
             rules=self.rules,
             legacy_recipients=self.legacy_recipients,
+            renewal=self.renewal,
         )
 
     def context(self, **extra) -> dict:
@@ -92,5 +98,8 @@ class ComposePage:
             "legacy": self.legacy,
             "saved_status": saved_status(self.draft) if self.draft else "",
             "transition": self.transition,
+            "renewal": self.renewal,
+            "renewal_warning": self.prefill.renewal_warning,
+            "signature_included": bool(self.prefill.signature),
             **extra,
         }

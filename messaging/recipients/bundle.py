@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from messaging.common.choices import Category, Ehr
-from messaging.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, SIGNATURE_FIELD_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messaging.recipients.common import AdaptedTeam, path_of
 from messaging.recipients.oracle_health import FacilityPools, adapt_pools
 from messaging.recipients.registry import CareSystemEntry, Registry
@@ -45,8 +46,8 @@ class Prescription(BaseModel):
     sig: str | None = Field(default=None, max_length=1000)
     providerFirstName: str | None = Field(default=None, max_length=100)
     providerLastName: str | None = Field(default=None, max_length=100)
-    expirationDate: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    dispensedDate: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    expirationDate: date | None = None
+    dispensedDate: date | None = None
     quantity: int | None = Field(default=None, ge=0)
     stationNumber: str | None = Field(default=None, max_length=16)
     careTeamId: int | None = None
@@ -58,9 +59,15 @@ class Signature(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    name: str = Field(default="", max_length=50)
-    title: str = Field(default="", max_length=50)
+    name: str = Field(default="", max_length=SIGNATURE_FIELD_MAX_LENGTH)
+    title: str = Field(default="", max_length=SIGNATURE_FIELD_MAX_LENGTH)
     include: bool = False
+
+    @model_validator(mode="after")
+    def _name_when_included(self):
+        if self.include and not self.name.strip():
+            raise ValueError("name is required when the signature is included")
+        return self
 
 
 class Veteran(BaseModel):
@@ -171,6 +178,25 @@ def _strings_with_nul(node, loc: tuple = ()):
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _strings_with_nul(value, (*loc, index))
+
+
+def _prescription_problems(veteran: Veteran, ids: dict[int, str], where: str) -> list[str]:
+    """Each prescription once per veteran; its care team one of the veteran's or null."""
+    problems, seen = [], {}
+    for j, prescription in enumerate(veteran.prescriptions):
+        here = f"{where}.prescriptions[{j}]"
+        if prescription.prescriptionId in seen:
+            problems.append(
+                f"{here}.prescriptionId: {prescription.prescriptionId} is already listed at "
+                f"{seen[prescription.prescriptionId]}"
+            )
+        seen.setdefault(prescription.prescriptionId, here)
+        if prescription.careTeamId is not None and prescription.careTeamId not in ids:
+            problems.append(
+                f"{here}.careTeamId: {prescription.careTeamId} is not one of this veteran's "
+                "recipients"
+            )
+    return problems
 
 
 def _check_consistency(
@@ -301,6 +327,7 @@ def _check_consistency(
                 problems.append(
                     f"{where}.sentMessages[{j}].recipientId: {rid} is not one of this veteran's recipients{hint}"
                 )
+        problems.extend(_prescription_problems(veteran, ids, where))
         veterans.append(ParsedVeteran(data=veteran, teams=teams, oh_systems=oh_systems))
 
     for i, staff in enumerate(bundle.staff):

@@ -91,13 +91,14 @@ def flag_panels(*, include_test: bool = False) -> list[dict]:
 
 
 def write_counts(*, since: datetime, include_test: bool = False) -> list[dict]:
-    """Drafts created/updated/deleted and messages sent, by event, flow and status code."""
+    """Drafts created/updated/deleted and messages sent, by event, flow, whether it was a
+    medication renewal request, and status code."""
     return list(
         events(include_test=include_test)
         .filter(name__in=telemetry.WRITE_EVENTS, at__gte=since)
-        .values("name", "flow", "status_code")
+        .values("name", "flow", "renewal", "status_code")
         .annotate(count=Count("id"))
-        .order_by("name", "flow", "status_code")
+        .order_by("name", "flow", "renewal", "status_code")
     )
 
 

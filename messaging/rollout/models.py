@@ -92,6 +92,7 @@ class MetricEvent(models.Model):
     device = models.CharField(
         max_length=10, blank=True
     )  # "mobile" or "desktop", from the user agent
+    renewal = models.BooleanField(default=False)  # a medication renewal draft or send
     # Facility transitions: the phase ("p3") and the moving system's station number.
     phase = models.CharField(max_length=3, blank=True)
     station = models.CharField(max_length=16, blank=True)

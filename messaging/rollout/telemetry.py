@@ -123,6 +123,7 @@ def record(
     test: bool | None = None,
     phase: str = "",
     station: str = "",
+    renewal: bool = False,
 ) -> None:
     """Store one event and export it. Never raises. A test veteran's event is tagged
     `test` (qa.md): the rollout figures leave it out by default."""
@@ -141,6 +142,7 @@ def record(
             device=device,
             phase=phase,
             station=station,
+            renewal=renewal,
         )
     except Exception:  # noqa: BLE001 - a metric must not fail the request it describes
         log.warning("metric %s not stored", name, exc_info=True)
@@ -153,6 +155,7 @@ def record(
         "test": "true" if test else "",
         "phase": phase,
         "station": station,
+        "renewal": "true" if renewal else "",
     }
     _export(name, value, tags)
 
@@ -167,11 +170,13 @@ def record_request(
     veteran_id: int | None,
     device: str = "",
     replayed: bool = False,
+    renewal: bool = False,
 ) -> None:
     """A draft, send or delete request: the event with its status and, on the curated (new)
     flow, its latency. A 429 is recorded as RATE_LIMITED and a replayed send as SEND_REPLAYED
     (page: the write they stand for), without latency. `started` is `time.perf_counter()` at
-    the start of the request."""
+    the start of the request. Medication
+    renewal drafts and sends carry `renewal` (flow.md 9)."""
     try:
         test = TestVeteran.state_for_id(veteran_id).test
     except Exception:  # noqa: BLE001 - as in record(): never fail the request
@@ -186,6 +191,7 @@ def record_request(
         device=device,
         page="" if event == name else name,
         test=test,
+        renewal=renewal,
     )
     if flow == Flow.CURATED and event == name:
         elapsed_ms = (time.perf_counter() - started) * 1000

@@ -17,7 +17,9 @@ from messaging.models import (
     CareSystem,
     CareTeam,
     Message,
+    MessageSignature,
     OhRegistration,
+    Prescription,
     TestVeteran,
     VeteranProfile,
     VeteranTeam,
@@ -196,6 +198,18 @@ def bundle_load(
                 },
             )
 
+        _store_prescriptions(user=user, veteran=data)
+        if data.signature is not None:
+            # Absent from the bundle: the veteran's own signature (settings page) stays.
+            MessageSignature.objects.update_or_create(
+                veteran=user,
+                defaults={
+                    "name": data.signature.name.strip(),
+                    "title": data.signature.title.strip(),
+                    "include": data.signature.include,
+                },
+            )
+
         pk_by_id = {**team_pk}
         for index, message in enumerate(data.sentMessages):
             if message.recipientId not in pk_by_id:
@@ -240,6 +254,34 @@ def bundle_load(
         staff=len(bundle.staff),
         sent_messages=sent,
     )
+
+
+def _store_prescriptions(*, user, veteran) -> None:
+    """The veteran's prescriptions, exactly as the bundle lists them."""
+    wanted = [p.prescriptionId for p in veteran.prescriptions]
+    Prescription.objects.filter(veteran=user).exclude(prescription_id__in=wanted).delete()
+    team_ids = {p.careTeamId for p in veteran.prescriptions if p.careTeamId is not None}
+    team_pk = dict(
+        CareTeam.objects.filter(upstream_id__in=team_ids).values_list("upstream_id", "pk")
+    )
+    for position, p in enumerate(veteran.prescriptions):
+        Prescription.objects.update_or_create(
+            veteran=user,
+            prescription_id=p.prescriptionId,
+            defaults={
+                "name": p.prescriptionName,
+                "instructions": p.sig or "",
+                "provider_first_name": p.providerFirstName or "",
+                "provider_last_name": p.providerLastName or "",
+                "expiration_date": p.expirationDate,
+                "dispensed_date": p.dispensedDate,
+                "quantity": p.quantity,
+                "station_number": p.stationNumber or "",
+                "care_team_id": team_pk.get(p.careTeamId),
+                "renewable": p.renewable,
+                "position": position,
+            },
+        )
 
 
 def _test_account_store(user, data) -> None:

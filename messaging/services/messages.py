@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from messaging.common.choices import Flow, Platform
 from messaging.compose.attachments import check_attachments, rules_for
+from messaging.compose.scanning import infected_message, scan_uploads
 from messaging.models import Attachment, CareTeam, Message
 from messaging.recipients import MovingSystem, Recipient, recipients_for
 from messaging.rollout.stages import audit
@@ -45,6 +46,17 @@ class FacilityMigrating(RecipientNotAllowed):
             f"After {resumes:%B} {resumes.day}, {resumes.year}, you’ll be able to start a new "
             "message to contact your care teams."
         )
+
+
+class AttachmentsInfected(Exception):
+    """The malware scanner flagged one or more attachments: nothing is sent or stored."""
+
+    code = "SM172"
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.message = infected_message(len(names))
+        super().__init__(self.message)
 
 
 class AttachmentsRefused(Exception):
@@ -85,11 +97,15 @@ def draft_save(
     draft_id: int | None = None,
     flow: str = Flow.CURATED,
     platform: str = Platform.WEB,
+    renewal: bool = False,
 ) -> tuple[Message, bool]:
     """Create or update one of the veteran's drafts (recipient, category, subject, body only:
-    never attachments or a signature). Returns (draft, created)."""
+    never attachments or a signature). `renewal`: a medication renewal request. Returns
+    (draft, created)."""
     team, _ = _messageable_team(veteran=veteran, recipient_id=recipient_id)
     fields = {"care_team": team, "category": category, "subject": subject, "body": body}
+    if renewal:
+        fields["renewal"] = True
     if draft_id is not None:
         draft = Message.objects.select_for_update().get(
             pk=draft_id, veteran=veteran, state=Message.State.DRAFT
@@ -122,6 +138,7 @@ def message_send(
     files: Sequence = (),
     flow: str = Flow.CURATED,
     platform: str = Platform.WEB,
+    renewal: bool = False,
 ) -> SendResult:
     """Send a message exactly once.
 
@@ -141,6 +158,14 @@ def message_send(
     checked, errors = check_attachments(list(files), rules_for(recipient.source))
     if errors:
         raise AttachmentsRefused(errors)
+    # Scanned before anything is stored; no verdict (ScannerUnavailable) refuses the send.
+    flagged = [
+        info.name
+        for (_f, result), info in zip(scan_uploads(files), checked, strict=True)
+        if not result.clean
+    ]
+    if flagged:
+        raise AttachmentsInfected(flagged)
 
     stored_names: list[str] = []
     try:
@@ -153,6 +178,7 @@ def message_send(
                 message = Message(veteran=veteran, flow=flow, platform=platform)
             message.care_team = team
             message.category, message.subject, message.body = category, subject, body
+            message.renewal = message.renewal or renewal
             message.state, message.sent_at, message.idempotency_key = (
                 Message.State.SENT,
                 timezone.now(),

@@ -17,6 +17,8 @@ from messaging.compose import flow, limits
 from messaging.compose.flow import Page
 from messaging.compose.forms import ComposeForm
 from messaging.compose.page import PENDING_FIELDS, ComposePage, initial_values, saved_status
+from messaging.compose.prefill import safe_redirect_path
+from messaging.compose.scanning import UNAVAILABLE_ERROR, ScannerUnavailable
 from messaging.compose.signature import signed_body
 from messaging.models import Message
 from messaging.recipients import Recipient
@@ -24,6 +26,7 @@ from messaging.rollout import telemetry
 from messaging.selectors.messages import draft_for
 from messaging.services.messages import (
     SOMETHING_WENT_WRONG,
+    AttachmentsInfected,
     AttachmentsRefused,
     FacilityMigrating,
     RecipientNotAllowed,
@@ -32,6 +35,7 @@ from messaging.services.messages import (
 )
 
 from .flowrequest import INVALID, FlowRequest, url_of
+from .renewal import new_message_prefill
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +53,24 @@ def _typed(request) -> dict[str, str]:
 
 def _compose_page(
     *,
+    request,
     fr: FlowRequest,
     page: Page,
     recipient: Recipient | None,
     draft: Message | None,
     legacy_recipients: list[Recipient] | None = None,
 ) -> ComposePage:
+    prefill = new_message_prefill(request=request, fr=fr, draft=draft)
     return ComposePage(
         page=page,
         recipient=recipient,
         draft=draft,
         back_url=fr.back_url(page),
-        initial=initial_values(fr.state, draft),
+        initial=initial_values(fr.state, draft, prefill.initial),
         legacy_recipients=legacy_recipients,
         transition=fr.compose_transition_alerts(recipient, legacy=page == Page.LEGACY),
+        renewal=bool(fr.state.renewal) or bool(draft and draft.renewal),
+        prefill=prefill,
     )
 
 
@@ -169,7 +177,7 @@ def start_message(request):
         request.method == "GET" and not recipient.can_message and not recipient.locked
     ):
         return _choose_again(request=request, fr=fr)
-    page = _compose_page(fr=fr, page=Page.START, recipient=recipient, draft=draft)
+    page = _compose_page(request=request, fr=fr, page=Page.START, recipient=recipient, draft=draft)
     return _show_or_write(request=request, fr=fr, page=page)
 
 
@@ -183,6 +191,7 @@ def legacy_compose(request, fr: FlowRequest):
     draft = _open_draft(request=request, fr=fr)
     legacy_recipients = _legacy_recipients(fr=fr)
     page = _compose_page(
+        request=request,
         fr=fr,
         page=Page.LEGACY,
         recipient=_legacy_recipient(request=request, fr=fr, draft=draft),
@@ -236,6 +245,7 @@ def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
         veteran_id=request.user.pk,
         device=telemetry.device_of(request),
         replayed=getattr(request, "sm_replayed", False),
+        renewal=page.renewal,
     )
     return response
 
@@ -280,6 +290,7 @@ def _store_draft(*, request, fr: FlowRequest, page: ComposePage, form) -> Messag
         draft_id=fr.state.draft_id,
         flow=page.flow_name,
         platform=Platform.WEB,
+        renewal=page.renewal,
     )
     fr.state.draft_id = draft.pk
     return draft
@@ -326,16 +337,23 @@ def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
 def _send(*, request, fr: FlowRequest, page: ComposePage):
     """Send: to the inbox with "Message sent", or the page again with every word kept."""
     form = page.form(request.POST, request.FILES)
+    status = INVALID
     if form.is_valid() and page.recipient is not None:
-        if _sent_now(request=request, fr=fr, page=page, form=form):
-            return _sent(request=request, flow_name=page.flow_name)
+        status = _sent_now(request=request, fr=fr, page=page, form=form)
+        if status is None:
+            return _sent(
+                request=request,
+                flow_name=page.flow_name,
+                redirect_path=fr.state.renewal.get("redirect", ""),
+            )
     context = _keep_typed(request=request, fr=fr, page=page)
     context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return _render(request, page, {**context, "form": form}, status=INVALID)
+    return _render(request, page, {**context, "form": form}, status=status)
 
 
-def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> bool:
-    """Send a valid form's message; a refusal becomes an error on the form (False)."""
+def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> int | None:
+    """Send a valid form's message: None when sent; a refusal becomes an error on the form
+    and the status of the page that shows it (503 when the scanner could not be asked)."""
     body = form.cleaned_data["body"]
     if form.signs:
         body = signed_body(
@@ -353,6 +371,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
             files=form.cleaned_data.get("attachments") or [],
             flow=page.flow_name,
             platform=Platform.WEB,
+            renewal=page.renewal,
         )
     except RecipientNotAllowed as exc:
         _refused(request, exc, telemetry.MESSAGE_SENT)
@@ -360,6 +379,12 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
     except AttachmentsRefused as exc:
         for error in exc.errors:
             form.add_error("attachments", error.message)
+    except AttachmentsInfected as exc:
+        form.add_error("attachments", exc.message)
+    except ScannerUnavailable:  # never a silent pass: not sent, try again
+        log.warning("attachment scanner unavailable: send refused", exc_info=True)
+        form.add_error("attachments", UNAVAILABLE_ERROR)
+        return 503
     except Message.DoesNotExist as exc:
         raise Http404("No such draft") from exc
     except Exception:  # storage or database failure: keep everything, save the draft
@@ -367,8 +392,8 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
         form.add_error(None, SOMETHING_WENT_WRONG)
     else:
         request.sm_replayed = not result.created  # the same message again: not a second send
-        return True
-    return False
+        return None
+    return INVALID
 
 
 def _refused(request, exc: RecipientNotAllowed, event: str) -> None:
@@ -394,8 +419,9 @@ def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:
     return context
 
 
-def _sent(*, request, flow_name: str):
+def _sent(*, request, flow_name: str, redirect_path: str = ""):
     flow.clear(request)
     request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
     messages.success(request, "Message sent", extra_tags="message-sent")
-    return redirect(url_of(Page.INBOX))
+    # A renewal request goes back where it came from: a path on this site, checked again.
+    return redirect(safe_redirect_path(redirect_path) or url_of(Page.INBOX))

@@ -72,6 +72,8 @@ def draft_open(request, draft_id: int):
         care_team=recipient.id if recipient else None,
         draft_id=draft.pk,
         origin="drafts",
+        # A renewal request stays one (its category stays "Medication").
+        renewal={"prescription": "", "redirect": "", "station": ""} if draft.renewal else {},
     )
     fr.state.ensure_send_key()
     return fr.go(Page.START if fr.flags.curated else Page.LEGACY)

@@ -11,6 +11,7 @@ from messaging.compose.flow import Page
 
 from .compose import legacy_compose
 from .flowrequest import FlowRequest
+from .renewal import renewal_team, start_renewal
 
 # --- 1. Interstitial (and, with the curated flag off, the legacy compose page) -------------
 
@@ -21,6 +22,8 @@ def interstitial(request):
     if request.GET.get("from") in ("inbox", "sent", "drafts"):
         fr.state.origin = request.GET["from"]
         fr.save()
+    if request.method == "GET" and "prescriptionId" in request.GET:
+        start_renewal(request=request, fr=fr)
     if flow.new_message_page(fr.flags, fr.state) == Page.LEGACY:
         return legacy_compose(request, fr)
     if request.method == "POST":
@@ -42,4 +45,7 @@ def interstitial_continue(request):
         return redirect_response
     fr.state.accepted = True
     fr.state.ensure_send_key()
-    return fr.go(flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts))
+    team = renewal_team(request=request, fr=fr) if fr.state.renewal else None
+    return fr.go(
+        flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts, team_chosen=team is not None)
+    )

@@ -49,35 +49,48 @@ def _chosen_station(*, request, fr: FlowRequest, systems) -> str | None:
     return station if station in {s.station_number for s in systems} else None
 
 
-def _searched(*, request, fr: FlowRequest, systems, station: str | None):
+def _searched(*, request, fr: FlowRequest, systems, recent, station: str | None):
     """Without JavaScript: the finder ranks the system's teams for what the veteran typed."""
     query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
     ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
     teams = [m.recipient for m in ranked]
+    recent = [t for t in teams if t in recent]  # the finder's ranking inside each group
     search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
     first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
     form = SelectCareTeamForm(
-        initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
+        initial={"care_system": station, "care_team": first}, **_lists(systems, teams, recent)
     )
     return form, search
 
 
-def _system_changed(*, fr: FlowRequest, systems, teams, station: str | None):
+def _system_changed(*, fr: FlowRequest, systems, teams, recent, station: str | None):
     """Without JavaScript: choosing a system re-renders the list for it (and clears the team)."""
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
-    return SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
+    return SelectCareTeamForm(initial={"care_system": station}, **_lists(systems, teams, recent))
 
 
-def _kept_choice(*, fr: FlowRequest, systems, teams, station: str | None):
+def _kept_choice(*, fr: FlowRequest, systems, teams, recent, station: str | None):
     team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
     return SelectCareTeamForm(
         initial={"care_system": station, "care_team": str(team) if team else ""},
-        systems=systems,
-        teams=teams,
+        **_lists(systems, teams, recent),
     )
+
+
+def _lists(systems, teams, recent) -> dict:
+    """What the select care team form lists: systems, teams, and the recent teams first."""
+    return {"systems": systems, "teams": teams, "recent": recent}
+
+
+def _recent_in(fr: FlowRequest, station: str | None) -> list:
+    """The veteran's recent teams (the /recent rule; none when that flag is off) in one care
+    system, most recent first: listed first under "Recent care teams" (flow.md 11)."""
+    if not station:
+        return []
+    return [t for t in fr.recent if t.care_system.station_number == station]
 
 
 def _page(*, request, fr: FlowRequest, form, systems, station: str | None, search):
@@ -111,20 +124,22 @@ def select_care_team(request):
     systems = systems_offered(recipients=fr.recipients)
     station = _chosen_station(request=request, fr=fr, systems=systems)
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
+    recent = _recent_in(fr, station)
+    lists = {"systems": systems, "recent": recent, "station": station}
     action = request.POST.get("action")
     search = None
     if request.method == "POST" and action == "search":
-        form, search = _searched(request=request, fr=fr, systems=systems, station=station)
+        form, search = _searched(request=request, fr=fr, **lists)
     elif request.method == "POST" and action == "update":
-        form = _system_changed(fr=fr, systems=systems, teams=teams, station=station)
+        form = _system_changed(fr=fr, teams=teams, **lists)
     elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams)
+        form = SelectCareTeamForm(request.POST, **_lists(systems, teams, recent))
         if form.is_valid():
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
             return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
     else:
-        form = _kept_choice(fr=fr, systems=systems, teams=teams, station=station)
+        form = _kept_choice(fr=fr, teams=teams, **lists)
     return _page(request=request, fr=fr, form=form, systems=systems, station=station, search=search)
 
 
@@ -152,6 +167,8 @@ def select_care_team_teams(request):
                 "oracleHealth": system.ehr == Ehr.ORACLE_HEALTH,
             },
             "teams": [{"id": t.id, "name": team_label(t)} for t in teams],
+            # Listed first, under "Recent care teams" (then every team under "All care teams").
+            "recentIds": [t.id for t in _recent_in(fr, station)],
         }
     )
 

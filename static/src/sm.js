@@ -105,10 +105,10 @@ function initSelectTeam(form, comboBoxReady) {
   // "re-initialise": rebuilding the wrapper and calling init() (not on(): the
   // click/keyboard listeners are delegated from document.body already) is the
   // clean way. The chosen team is cleared.
-  function showTeams(teams, careSystem) {
+  function showTeams(teams, careSystem, recentIds = []) {
     const select = pristine.cloneNode(false);
     select.add(new Option("- Select -", ""));
-    teams.forEach((team) => select.add(new Option(team.name, String(team.id))));
+    appendTeamGroups(select, teams, recentIds);
     const wrapper = document.createElement("div");
     wrapper.className = "usa-combo-box";
     wrapper.append(select);
@@ -150,7 +150,7 @@ function initSelectTeam(form, comboBoxReady) {
         return response.json();
       })
       .then((data) => {
-        if (mine === request) showTeams(data.teams, data.careSystem);
+        if (mine === request) showTeams(data.teams, data.careSystem, data.recentIds);
       })
       .catch((error) => {
         console.warn(error);
@@ -163,6 +163,7 @@ function initSelectTeam(form, comboBoxReady) {
 // (hint, error) and error state, which USWDS 3 doesn't carry over.
 function enhanceComboBox(comboBox, wrapper) {
   comboBox.init(wrapper);
+  groupComboList(wrapper);
   const select = $("select", wrapper);
   const input = $(".usa-combo-box__input", wrapper);
   if (!select || !input) return;
@@ -349,11 +350,8 @@ function initFinder(form) {
       const response = await fetch(`${url}?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!response.ok || mine !== latest || input.value.trim() !== query) return;
       const { ids } = await response.json();
-      const byValue = new Map([...select.options].map((option) => [option.value, option]));
-      const placeholder = select.options[0];
-      const found = ids.map((id) => byValue.get(String(id))).filter(Boolean);
-      [...found].reverse().forEach((option) => placeholder.after(option));
-      const names = found.map((option) => escapeRegExp(option.text));
+      const found = rankInGroups(select, ids);
+      const names = [...new Set(found.map((option) => escapeRegExp(option.text)))];
       wrapper.dataset.filter = names.length ? `.*{{query}}.*|${names.join("|")}` : ".*{{query}}.*";
       input.dataset.smRanked = "1";
       input.dispatchEvent(new Event("input", { bubbles: true }));
@@ -369,6 +367,86 @@ function initFinder(form) {
     const typed = input.value;
     timer = setTimeout(() => rank(input, typed), 150);
   });
+}
+
+// --- 11. "Recent care teams" / "All care teams" in the care-team list -------
+// The select may hold two optgroups (a recent team is in both). The type-ahead
+// keeps them: its list shows the recent teams first, each group's first option
+// carries the group's name (data-sm-group-start, drawn by CSS) and every option
+// is described by its group's name for screen readers.
+function appendTeamGroups(select, teams, recentIds) {
+  const option = (team) => new Option(team.name, String(team.id));
+  if (!recentIds || !recentIds.length) {
+    teams.forEach((team) => select.add(option(team)));
+    return;
+  }
+  const byId = new Map(teams.map((team) => [team.id, team]));
+  const recent = document.createElement("optgroup");
+  recent.label = "Recent care teams";
+  recentIds.forEach((id) => byId.has(id) && recent.append(option(byId.get(id))));
+  const all = document.createElement("optgroup");
+  all.label = "All care teams";
+  teams.forEach((team) => all.append(option(team)));
+  select.append(recent, all);
+}
+
+// Move the finder's matches to the top of each group (of the list when there
+// are no groups), best first; return them.
+function rankInGroups(select, ids) {
+  const groups = [...select.querySelectorAll("optgroup")];
+  const found = [];
+  (groups.length ? groups : [select]).forEach((container) => {
+    const options = [...container.querySelectorAll("option")].filter((o) => o.value);
+    const byValue = new Map(options.map((o) => [o.value, o]));
+    const matches = ids.map((id) => byValue.get(String(id))).filter(Boolean);
+    const anchor = container === select ? select.options[0] : null;
+    [...matches].reverse().forEach((o) => (anchor ? anchor.after(o) : container.prepend(o)));
+    found.push(...matches);
+  });
+  return found;
+}
+
+function groupComboList(wrapper) {
+  const select = $("select", wrapper);
+  const list = $(".usa-combo-box__list", wrapper);
+  if (!select || !list || !select.querySelector("optgroup") || wrapper.dataset.smGrouped) return;
+  wrapper.dataset.smGrouped = "1";
+  const recentValues = new Set([...select.querySelectorAll("optgroup:first-of-type option")].map((o) => o.value));
+  const labels = {};
+  ["Recent care teams", "All care teams"].forEach((text, index) => {
+    const span = document.createElement("span");
+    span.id = `${list.id}--group-${index}`;
+    span.hidden = true;
+    span.textContent = text;
+    wrapper.append(span);
+    labels[text] = span.id;
+  });
+  const arrange = () => {
+    const items = [...list.querySelectorAll("li[role=option]")];
+    if (!items.length || items.every((li) => li.dataset.smGroup)) return;
+    const seen = new Set();
+    const recent = [];
+    const all = [];
+    items.forEach((li) => {
+      // A recent team is listed twice: its first entry is the recent one.
+      const isRecent = recentValues.has(li.dataset.value) && !seen.has(li.dataset.value);
+      seen.add(li.dataset.value);
+      li.dataset.smGroup = isRecent ? "Recent care teams" : "All care teams";
+      li.setAttribute("aria-describedby", labels[li.dataset.smGroup]);
+      (isRecent ? recent : all).push(li);
+    });
+    [recent[0], all[0]].forEach((li) => {
+      if (!li) return;
+      li.dataset.smGroupStart = li.dataset.smGroup;
+      li.setAttribute("aria-label", li.textContent); // the heading is not part of its name
+    });
+    [...recent, ...all].forEach((li, index) => {
+      li.setAttribute("aria-posinset", index + 1);
+      list.append(li);
+    });
+  };
+  new MutationObserver(arrange).observe(list, { childList: true });
+  arrange();
 }
 
 export function init({ comboBox }) {

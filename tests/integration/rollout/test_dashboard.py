@@ -232,13 +232,13 @@ def test_every_figure_of_the_known_data_set(staff, known):
     t = tables(response)
 
     assert body_rows(t["writes-table"]) == [
-        ["draft_created", "curated", "201", "3"],
-        ["draft_created", "legacy", "201", "2"],
-        ["draft_deleted", "legacy", "204", "1"],
-        ["draft_updated", "curated", "200", "1"],
-        ["message_sent", "curated", "201", "4"],
-        ["message_sent", "curated", "502", "1"],
-        ["message_sent", "legacy", "201", "2"],
+        ["draft_created", "curated", "message", "201", "3"],
+        ["draft_created", "legacy", "message", "201", "2"],
+        ["draft_deleted", "legacy", "message", "204", "1"],
+        ["draft_updated", "curated", "message", "200", "1"],
+        ["message_sent", "curated", "message", "201", "4"],
+        ["message_sent", "curated", "message", "502", "1"],
+        ["message_sent", "legacy", "message", "201", "2"],
     ]
     # Nearest rank: n=3 -> ranks 2, 3, 3; n=10 -> ranks 5, 10, 10.
     assert body_rows(t["latency-table"]) == [
@@ -542,3 +542,20 @@ def test_no_url_or_cookie_switches_a_flag(client, demo_data, user_named, set_fla
         "/my-health/secure-messages/new-message/?mhv_secure_messaging_curated_list_flow=1&dwft_mhv_secure_messaging_curated_list_flow=1"
     ).content.decode()
     assert 'class="sm-action-link"' not in page  # still the legacy interstitial
+
+
+def test_renewal_drafts_and_sends_are_their_own_rows(staff):
+    """flow.md 9: medication renewal drafts and sends are counted as renewals."""
+    from messaging.rollout import telemetry
+
+    for name, renewal, code in (
+        (telemetry.DRAFT_CREATED, True, 302),
+        (telemetry.MESSAGE_SENT, True, 302),
+        (telemetry.MESSAGE_SENT, True, 302),
+        (telemetry.MESSAGE_SENT, False, 302),
+    ):
+        telemetry.record(name, flow="curated", platform="web", status_code=code, renewal=renewal)
+    rows = body_rows(tables(staff.get(URL))["writes-table"])
+    assert ["draft_created", "curated", "renewal", "302", "1"] in rows
+    assert ["message_sent", "curated", "renewal", "302", "2"] in rows
+    assert ["message_sent", "curated", "message", "302", "1"] in rows

@@ -89,7 +89,10 @@ def test_folders_have_start_a_new_message_link(client, demo_data, user_named):
         assert "Start a new message" in page
 
 
-def test_health_check_reports_database_and_cache(client, db):
+def test_health_check_reports_database_cache_and_scanner(client, db):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "scanner": "ok"},
+    }
