@@ -247,6 +247,11 @@ def set_stage(name: str, stage: str, *, actor: str, reason: str = "", force: boo
     return _change(name, actor=actor, reason=reason, forced=forced, apply=apply)
 
 
+def next_stage(stage: str) -> str | None:
+    """The stage after this one (None at E)."""
+    return None if stage == "E" else STAGES[STAGES.index(stage) + 1]
+
+
 def advance(name: str, *, actor: str, reason: str = "", force: bool = False) -> dict:
     current = state_of(_flag(name))["stage"]
     if current == "E":

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from messaging import dashboard, rollout
+from messaging import charts, dashboard, rollout
 from messaging.flags import ALL_FLAGS
 
 CONFIRM_LABEL = "I understand this changes what veterans see"
@@ -128,11 +128,17 @@ def rollout_dashboard(request):
 def _render(request, *, errors: list[str], status: int, failed_flag: str | None = None):
     window = dashboard.window_choice(value=request.GET.get("window"))
     data = dashboard.build(window=window)
+    for panel in data.flags:
+        panel["next_stage"] = rollout.next_stage(panel["state"]["stage"])
+        panel["failing"] = sum(not c.passed for c in panel["criteria"])
+    figures = charts.build_charts(since=data.since)
+    figures["pie"] = charts.platform_share_chart(platforms=data.platforms)
     return render(
         request,
         "ops/rollout.html",
         {
             "d": data,
+            "charts": figures,
             "window_label": dashboard.WINDOWS[window][0],
             "windows": dashboard.WINDOWS,
             "stages": rollout.STAGES,
