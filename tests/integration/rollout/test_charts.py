@@ -18,7 +18,7 @@ from messaging.rollout.flags import CURATED_LIST_FLOW
 pytestmark = pytest.mark.django_db
 URL = "/ops/rollout/"
 POINT = re.compile(
-    r'<path aria-label="([^"]+)" role="graphics-symbol"[^>]*transform="translate\(([-\d.]+),([-\d.]+)\)"'
+    r'<path data-label="([^"]+)"[^>]*transform="translate\(([-\d.]+),([-\d.]+)\)"'
 )
 
 
