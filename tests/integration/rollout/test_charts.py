@@ -17,9 +17,7 @@ from messaging.rollout.flags import CURATED_LIST_FLOW
 
 pytestmark = pytest.mark.django_db
 URL = "/ops/rollout/"
-POINT = re.compile(
-    r'<path data-label="([^"]+)"[^>]*transform="translate\(([-\d.]+),([-\d.]+)\)"'
-)
+POINT = re.compile(r'<path data-label="([^"]+)"[^>]*transform="translate\(([-\d.]+),([-\d.]+)\)"')
 
 
 @pytest.fixture
