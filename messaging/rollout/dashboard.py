@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -24,11 +24,11 @@ from messaging.models import (
     MetricEvent,
     VeteranProfile,
 )
+from messaging.rollout import daily, telemetry
 from messaging.rollout import stages as rollout
-from messaging.rollout import telemetry
 from messaging.rollout.flags import ALL_FLAGS
 from messaging.rollout.reports import stage_reports
-from messaging.rollout.traffic import answers, events, messages, test_sql
+from messaging.rollout.traffic import events, messages, test_sql
 
 # The time window picker: value -> (label, length).
 WINDOWS = {
@@ -41,14 +41,14 @@ DEFAULT_WINDOW = "7d"
 HISTORY_ROWS = 10
 PERCENTILES = (50, 95, 99)
 STATISTICAL_TEST = "one-sided two-proportion z-test"
-# USWDS palette tokens (all at least 3:1 against white, as WCAG 1.4.11 asks of graphics).
+# USWDS palette tokens (all at least 3:1 against white, as WCAG 1.4.11 asks of graphics);
+# the pie (rollout/charts.py) also names each slice beside it, so colour is never alone.
 PIE_COLOURS = {
     Platform.WEB: "#005ea2",  # blue-60v (primary)
     Platform.MOBILE: "#d54309",  # orange-warm-50v (secondary)
     Platform.MY_VA_HEALTH: "#008817",  # green-cool-50v (success-dark)
 }
 OTHER_COLOUR = "#565c65"  # gray-cool-60
-PATH_PAGES = ("start-message", "select-care-team")
 
 
 def window_choice(*, value: str | None) -> str:
@@ -143,13 +143,8 @@ def latency_percentiles(*, since: datetime, include_test: bool = False) -> list[
 
 
 def csat_by_flow(*, since: datetime, include_test: bool = False) -> list[dict]:
-    return list(
-        answers(include_test=include_test)
-        .filter(at__gte=since)
-        .values("flow")
-        .annotate(responses=Count("id"), average=Avg("score"))
-        .order_by("flow")
-    )
+    """Responses and average score per flow (the CSAT criterion's figure)."""
+    return daily.csat_responses(since=since, include_test=include_test)
 
 
 # 5. Messages per platform --------------------------------------------------------------
@@ -175,34 +170,7 @@ def messages_per_platform(*, since: datetime, include_test: bool = False) -> dic
         "rows": rows,
         "total": total,
         "senders": all_senders,
-        "pie": pie_slices(rows=rows),
     }
-
-
-def pie_slices(*, rows: list[dict], radius: float = 90, centre: float = 100) -> list[dict]:
-    """SVG geometry for a pie chart: a path (or a full circle) per row with messages."""
-    total = sum(r["messages"] for r in rows)
-    slices, angle = [], -math.pi / 2  # start at 12 o'clock
-    for row in rows:
-        if not row["messages"]:
-            continue
-        fraction = row["messages"] / total
-        if fraction >= 1:
-            slices.append({"circle": True, "colour": row["colour"], "label": row["label"]})
-            continue
-        end = angle + fraction * 2 * math.pi
-        x1, y1 = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
-        x2, y2 = centre + radius * math.cos(end), centre + radius * math.sin(end)
-        large = 1 if fraction > 0.5 else 0
-        path = (
-            f"M {centre:.2f} {centre:.2f} L {x1:.2f} {y1:.2f} "
-            f"A {radius:.2f} {radius:.2f} 0 {large} 1 {x2:.2f} {y2:.2f} Z"
-        )
-        slices.append(
-            {"circle": False, "path": path, "colour": row["colour"], "label": row["label"]}
-        )
-        angle = end
-    return slices
 
 
 # 6. Post-launch questions --------------------------------------------------------------
@@ -273,47 +241,15 @@ def conversion_by_flow(*, since: datetime, include_test: bool = False) -> list[d
 
 
 def recent_path(*, since: datetime, include_test: bool = False) -> dict:
-    """Among veterans with a page view of "recent" in the window: how many page views (and
-    veterans) of "start-message" and of "select-care-team" came after their first "recent"
-    view. One query: a window function finds each veteran's first "recent" view (a sort by
-    veteran, no self-join)."""
-    table = connection.ops.quote_name(MetricEvent._meta.db_table)
-    since_db = connection.ops.adapt_datetimefield_value(since)
-    # bandit B608 accepted: the names are the models' own tables (_meta); every value is a %s parameter.
-    test_where, test_params = test_sql(include_test)
-    sql = f"""
-        SELECT page, COUNT(*), COUNT(DISTINCT veteran_id) FROM (
-            SELECT page, veteran_id, at,
-                   MIN(CASE WHEN page = %s THEN at END)
-                       OVER (PARTITION BY veteran_id) AS first_recent
-            FROM {table}
-            WHERE name = %s AND page IN (%s, %s, %s) AND at >= %s AND veteran_id IS NOT NULL
-                  {test_where}
-        ) views
-        WHERE first_recent IS NOT NULL AND (page = %s OR at > first_recent)
-        GROUP BY page
-    """  # nosec B608
-    params = [
-        "recent",
-        telemetry.PAGE_VIEW,
-        "recent",
-        *PATH_PAGES,
-        since_db,
-        *test_params,
-        "recent",
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    result = {"veterans": 0, **{page: {"views": 0, "veterans": 0} for page in PATH_PAGES}}
-    for page, views, veterans in rows:
-        if page == "recent":
-            result["veterans"] = veterans
-        else:
-            result[page] = {"views": views, "veterans": veterans}
-    result["start_message"] = result.pop("start-message")
-    result["select_care_team"] = result.pop("select-care-team")
-    return result
+    """Among veterans with a page view of "recent" in the window: the page views (and
+    veterans) of start message and of select care team after their first "recent" view
+    (the figure the /recent path chart draws per day: `daily.recent_path`)."""
+    path = daily.recent_path(since=since, include_test=include_test)
+    return {
+        "veterans": path["veterans"],
+        "start_message": path["start-message"],
+        "select_care_team": path["select-care-team"],
+    }
 
 
 def interaction_counts(*, since: datetime, include_test: bool = False) -> list[dict]:

@@ -16,15 +16,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Avg, Count
 from django.utils import timezone
 
 from messaging.common.choices import Flow
-from messaging.models import Flag, FlagChange, Message, StageReport
-from messaging.rollout import audit
+from messaging.models import Flag, FlagChange, StageReport
+from messaging.rollout import audit, daily
 from messaging.rollout.flags import ALL_FLAGS
-from messaging.rollout.telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
-from messaging.rollout.traffic import answers, events, messages
+from messaging.rollout.telemetry import MESSAGE_SENT
+from messaging.rollout.traffic import events
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
 PERCENT = {"A": 5, "B": 25, "C": 50, "D": 75, "E": 100}
@@ -109,16 +108,11 @@ def error_rate_criterion(*, since, until=None, include_test: bool = False) -> Cr
     """Share of failed draft and send requests, new flow vs base, one-sided two-proportion
     z-test: fails when the new flow's rate is higher with z > 1.645 (p < 0.05), or when
     either flow has fewer than MIN_REQUESTS requests."""
-    writes = events(include_test=include_test).filter(
-        name__in=(DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT), at__gte=since
-    )
-    if until:
-        writes = writes.filter(at__lt=until)
-    counts = {}
-    for flow in (Flow.CURATED, Flow.LEGACY):
-        flow_events = writes.filter(flow=flow)
-        counts[flow] = (flow_events.count(), flow_events.filter(status_code__gte=400).count())
-    (n1, f1), (n0, f0) = counts[Flow.CURATED], counts[Flow.LEGACY]
+    counts = {
+        r["flow"]: (r["requests"], r["failed"])
+        for r in daily.write_requests(since=since, until=until, include_test=include_test)
+    }
+    (n1, f1), (n0, f0) = counts.get(Flow.CURATED, (0, 0)), counts.get(Flow.LEGACY, (0, 0))
     if n1 < MIN_REQUESTS or n0 < MIN_REQUESTS:
         return Criterion(
             "error rate",
@@ -146,15 +140,14 @@ def collection_criterion(*, since, until=None, include_test: bool = False) -> Cr
     """Every message sent on the new flow produced its metric: successful message_sent
     events (first sends only: replays and 429s have their own names) over messages stored
     as sent on the curated flow."""
-    sent = messages(include_test=include_test).filter(
-        state=Message.State.SENT, flow=Flow.CURATED, sent_at__gte=since
-    )
+    sent = daily.sent_messages(since=since, until=until, include_test=include_test)
+    stored = sum(r["messages"] for r in sent if r["flow"] == Flow.CURATED)
     sends = events(include_test=include_test).filter(
         name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400, at__gte=since
     )
     if until:
-        sent, sends = sent.filter(sent_at__lt=until), sends.filter(at__lt=until)
-    stored, recorded = sent.count(), sends.count()
+        sends = sends.filter(at__lt=until)
+    recorded = sends.count()
     if not stored:
         return Criterion("collection", False, "no message sent on the new flow yet")
     # Sent messages deleted since leave their metric behind: more metrics than messages is
@@ -169,10 +162,10 @@ def collection_criterion(*, since, until=None, include_test: bool = False) -> Cr
 
 def csat_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Satisfaction: the new flow's average may be at most CSAT_MARGIN below the base's."""
-    rows = answers(include_test=include_test).filter(at__gte=since)
-    if until:
-        rows = rows.filter(at__lt=until)
-    stats = {r["flow"]: r for r in rows.values("flow").annotate(n=Count("pk"), avg=Avg("score"))}
+    stats = {
+        r["flow"]: {"n": r["responses"], "avg": r["average"]}
+        for r in daily.csat_responses(since=since, until=until, include_test=include_test)
+    }
     new, base = stats.get(Flow.CURATED), stats.get(Flow.LEGACY)
     if not new or not base or new["n"] < MIN_CSAT or base["n"] < MIN_CSAT:
         counts = (
@@ -189,12 +182,9 @@ def csat_criterion(*, since, until=None, include_test: bool = False) -> Criterio
 
 def platforms_criterion(*, since, until=None, include_test: bool = False) -> Criterion:
     """Messages are submitted on the new flow from every platform that submits on the base flow."""
-    sent = messages(include_test=include_test).filter(state=Message.State.SENT, sent_at__gte=since)
-    if until:
-        sent = sent.filter(sent_at__lt=until)
-    by_flow = {}
-    for flow_name, platform in sent.values_list("flow", "platform").distinct():
-        by_flow.setdefault(flow_name, set()).add(platform)
+    by_flow: dict[str, set] = {}
+    for row in daily.sent_messages(since=since, until=until, include_test=include_test):
+        by_flow.setdefault(row["flow"], set()).add(row["platform"])
     missing = sorted(by_flow.get(Flow.LEGACY, set()) - by_flow.get(Flow.CURATED, set()))
     seen = ", ".join(sorted(by_flow.get(Flow.CURATED, set()))) or "none"
     if missing:
@@ -272,6 +262,11 @@ def set_stage(name: str, stage: str, *, actor: str, reason: str = "", force: boo
         flag.stage = stage
 
     return _change(name, actor=actor, reason=reason, forced=forced, apply=apply)
+
+
+def next_stage(stage: str) -> str | None:
+    """The stage after this one (None at E)."""
+    return None if stage == "E" else STAGES[STAGES.index(stage) + 1]
 
 
 def advance(name: str, *, actor: str, reason: str = "", force: bool = False) -> dict:

@@ -210,7 +210,8 @@ def test_staff_sees_the_page(staff):
     html = response.content.decode()
     assert "<title>Rollout dashboard | Veterans Affairs</title>" in html
     for heading in (
-        "Flags",
+        "Can we advance?",
+        "Over time",
         "Drafts and messages",
         "Latency",
         "Satisfaction (CSAT)",
@@ -279,13 +280,19 @@ def test_every_figure_of_the_known_data_set(staff, known):
     ]
     html = response.content.decode()
     assert "No sends with a known device in this window." in html
-    # The pie chart: an image with a text alternative, one slice per platform, palette fills.
-    assert 'role="img" aria-labelledby="pie-title"' in html
-    assert (
-        "Pie chart of 4 sent messages by platform: Web 3 (75.0 %), VA mobile app 1 (25.0 %)."
-        in html
-    )
-    assert html.count('fill="#005ea2" stroke') == 1 and html.count('fill="#d54309" stroke') == 1
+    # The pie chart: an image named by its heading and finding, a slice per platform, each
+    # named beside it, palette fills; its numbers in its own table.
+    pie = html[html.index('id="chart-platform-share"') :]
+    pie = pie[: pie.index("</figure>")]
+    assert 'role="img"' in pie
+    assert 'aria-labelledby="platform-share-heading platform-share-finding"' in pie
+    assert "4 messages sent in the window: Web 3 (75.0 %), VA mobile app 1 (25.0 %)." in pie
+    assert pie.count('fill="#005ea2"') == 1 and pie.count('fill="#d54309"') == 1
+    assert ">Web 75 %</text>" in pie and ">VA mobile app 25 %</text>" in pie
+    assert body_rows(t["platform-share-numbers"]) == [
+        ["Web", "3", "75.0 %"],
+        ["VA mobile app", "1", "25.0 %"],
+    ]
 
 
 def test_the_window_changes_the_numbers(staff, known):
@@ -431,7 +438,8 @@ def test_set_stage_and_roll_back(staff):
     rows = tables(staff.get(URL))
     assert rows  # the history table of each flag is rendered
     html = staff.get(URL).content.decode()
-    assert "<td>qa.lead</td>" in html and "<td>bad</td>" in html
+    assert '<td data-label="Who">qa.lead</td>' in html
+    assert '<td data-label="Reason">bad</td>' in html
 
 
 def test_forms_are_csrf_protected(demo_data, user_named):

@@ -40,7 +40,8 @@ def test_page_writes_on_the_curated_flow(veteran_client, set_flags):
         assert "Metrics" not in str(row) and "No text" not in str(row)
 
 
-def test_page_writes_on_the_legacy_flow_have_no_latency(veteran_client, set_flags):
+def test_page_writes_on_the_legacy_flow_have_their_latency_too(veteran_client, set_flags):
+    """Issue 18: latency new flow beside base flow, so the base flow is measured too."""
     set_flags(curated=False, recent=False)
     client = veteran_client("vista.single")
     client.post(f"{BASE}/new-message/continue/")
@@ -51,7 +52,12 @@ def test_page_writes_on_the_legacy_flow_have_no_latency(veteran_client, set_flag
         ("draft_created", "legacy", "web", 302),
         ("draft_deleted", "legacy", "web", 302),
     ]
-    assert not MetricEvent.objects.filter(name="latency").exists()
+    latencies = list(MetricEvent.objects.filter(name="latency").order_by("pk"))
+    assert [(e.page, e.flow, e.status_code) for e in latencies] == [
+        ("draft_created", "legacy", 302),
+        ("draft_deleted", "legacy", 302),
+    ]
+    assert all(e.value >= 0 for e in latencies)
 
 
 def test_api_writes_are_tagged_with_the_client_platform(demo_data, user_named, set_flags):
