@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from sm_portal.logconfig import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -370,40 +372,4 @@ DJANGO_GUID = {
     "EXPOSE_HEADER": False,
 }
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {
-            "()": "django_guid.log_filters.CorrelationId",
-            "correlation_id_field": "request_id",
-        },
-        "throttle": {"()": "sm_portal.logfilters.Throttle", "seconds": 30},
-    },
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": LOG_FORMAT,
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # runserver's own access lines carry query strings; ours (sm_portal.request) don't.
-        "django.server": {"level": "WARNING"},
-        "django_guid": {"level": "WARNING"},
-        # axes logs usernames and addresses; our own line (sm_portal.lockout) says what matters.
-        "axes": {"level": "ERROR"},
-        # While Redis is down, one line every 30 s (with the count dropped), not one a request.
-        "django_redis.cache": {"filters": ["throttle"]},
-    },
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))

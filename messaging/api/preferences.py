@@ -1,12 +1,15 @@
-"""my_health/v1/messaging/preferences/signature: the veteran's messaging signature."""
+"""my_health/v1/messaging/preferences: the veteran's contact list (recipients) and messaging
+signature."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
 from messaging.selectors.preferences import signature_for
 from messaging.services.preferences import signature_save
+from messaging.services.teams import contact_list_update
 
 from . import serializers as s
 from .views import ERRORS, PLATFORM, MessagingApiView
@@ -39,3 +42,19 @@ class PreferencesSignatureView(MessagingApiView):
             include=values["include_signature"],
         )
         return Response(s.signature_document(signature))
+
+
+class PreferencesRecipientsView(MessagingApiView):
+    @extend_schema(
+        parameters=[PLATFORM], request=s.PreferencesRequest, responses={204: None, **ERRORS}
+    )
+    def post(self, request):
+        """Put VistA teams on or off the veteran's contact list."""
+        shape = s.PreferencesRequest(data=request.data)
+        shape.is_valid(raise_exception=True)
+        preferred = {
+            t["triage_team_id"]: t["preferred_team"]
+            for t in shape.validated_data["updated_triage_teams"]
+        }
+        contact_list_update(veteran=request.user, preferred=preferred)
+        return Response(status=status.HTTP_204_NO_CONTENT)

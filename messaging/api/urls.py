@@ -42,7 +42,7 @@ urlpatterns = [
     path("folders/<sint:folder_id>/search", views.FolderSearchView.as_view(), name="folder-search"),
     path(
         "preferences/recipients",
-        views.PreferencesRecipientsView.as_view(),
+        preferences.PreferencesRecipientsView.as_view(),
         name="preferences-recipients",
     ),
     path(

@@ -31,7 +31,6 @@ from messaging.selectors.messages import (
 )
 from messaging.selectors.teams import care_team_search
 from messaging.services.messages import draft_save, message_delete, message_send, send_replay
-from messaging.services.teams import contact_list_update
 
 from . import serializers as s
 from .errors import ApiError, FormInvalid, RateLimited, form_errors_response
@@ -390,19 +389,3 @@ class FolderSearchView(MessagingApiView):
             veteran=request.user, folder_id=_folder(folder_id), **shape.validated_data
         )[:250]
         return Response({"data": [s.message_resource(m) for m in messages]})
-
-
-class PreferencesRecipientsView(MessagingApiView):
-    @extend_schema(
-        parameters=[PLATFORM], request=s.PreferencesRequest, responses={204: None, **ERRORS}
-    )
-    def post(self, request):
-        """Put VistA teams on or off the veteran's contact list."""
-        shape = s.PreferencesRequest(data=request.data)
-        shape.is_valid(raise_exception=True)
-        preferred = {
-            t["triage_team_id"]: t["preferred_team"]
-            for t in shape.validated_data["updated_triage_teams"]
-        }
-        contact_list_update(veteran=request.user, preferred=preferred)
-        return Response(status=status.HTTP_204_NO_CONTENT)
