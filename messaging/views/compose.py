@@ -22,6 +22,7 @@ from messaging.recipients.finder import MAX_QUERY_LENGTH, plain_type_of_care
 from messaging.selectors import (
     care_team_search,
     draft_for,
+    message_for,
     name_changes,
     systems_offered,
     team_label,
@@ -34,6 +35,8 @@ from .flowrequest import FlowRequest, url_of
 log = logging.getLogger(__name__)
 INVALID = 422  # a form that comes back with errors
 PENDING_FIELDS = ("category", "subject", "body")
+PENDING_DRAFT = "_draft"  # which draft the carried text belongs to
+SENT_MESSAGE_KEY = "sm_sent_message"  # the message this session sent last (Back shows it)
 
 
 # --- 1. Interstitial (and, with the curated flag off, the legacy compose page) -------------
@@ -66,6 +69,7 @@ def interstitial_continue(request):
         return redirect_response
     fr.state.accepted = True
     fr.state.ensure_send_key()
+    request.session.pop(SENT_MESSAGE_KEY, None)  # a new message: no "This message was sent"
     return fr.go(flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts))
 
 
@@ -122,6 +126,17 @@ def _blocked_warning(fr: FlowRequest) -> str | None:
     return None
 
 
+def _no_js_search(fr: FlowRequest, station: str | None, query: str) -> dict:
+    """The no-JS search: in the chosen system, its teams with the matches first; with no
+    system chosen yet, which of the veteran's systems have matching teams."""
+    ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
+    matches = [m.recipient for m in ranked if m.score > 0]
+    if station:
+        return {"query": query, "matches": len(matches), "teams": [m.recipient for m in ranked]}
+    systems = list(dict.fromkeys(t.care_system.name for t in matches))
+    return {"query": query, "matches": len(matches), "systems": systems, "across": True}
+
+
 @require_http_methods(["GET", "POST"])
 def select_care_team(request):
     fr = FlowRequest(request)
@@ -139,19 +154,21 @@ def select_care_team(request):
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
     action = request.POST.get("action")
 
+    # What the veteran typed in the type-ahead (or the no-JS search box): kept on every
+    # page that comes back, never turned into a choice they did not make.
+    typed = (request.POST.get("care_team_text") or request.POST.get("team_query") or "")[
+        :MAX_QUERY_LENGTH
+    ]
     search = None
     if request.method == "POST" and action == "search":
-        # Without JavaScript: the finder ranks the system's teams for what the veteran typed.
-        query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
-        ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
-        teams = [m.recipient for m in ranked]
-        search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
+        # Without JavaScript: the finder ranks the system's teams for what the veteran typed;
+        # the matches come first, none is chosen for them.
+        search = _no_js_search(fr, station, typed)
+        if station:
+            teams = search.pop("teams")
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
-        first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
-        form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
-        )
+        form = SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
     elif request.method == "POST" and action == "update":
         # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
         fr.state.care_system, fr.state.care_team = station, None
@@ -184,6 +201,7 @@ def select_care_team(request):
             "back_url": fr.back_url(Page.SELECT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
             "search": search,
+            "typed": typed,
             "max_query_length": MAX_QUERY_LENGTH,
         },
         status=INVALID if form.errors else 200,
@@ -250,12 +268,15 @@ def select_care_team_search(request):
 # --- 4. Start message (and 7. legacy compose) ----------------------------------------------
 
 
-def _saved_status(message: Message) -> str:
+def _saved_status(message: Message, *, not_sent: bool = False) -> str:
     when = timezone.localtime(message.updated_at)
-    return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
+    at = f"{date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}"
+    if not_sent:  # never reads like success after a refused send
+        return f"Your message wasn’t sent. We saved it as a draft on {at}."
+    return f"Your message was saved on {at}."
 
 
-def _initial(state: FlowState, draft: Message | None) -> dict:
+def _initial(state: FlowState, draft: Message | None, *, pending: bool = True) -> dict:
     initial = {"idempotency_key": state.ensure_send_key()}
     if draft is not None:
         initial.update(
@@ -264,14 +285,94 @@ def _initial(state: FlowState, draft: Message | None) -> dict:
             body=draft.body,
             recipient=str(draft.care_team.upstream_id),
         )
-    initial.update({k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)})
+    if pending:
+        initial.update(
+            {k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)}
+        )
     return initial
 
 
 def _typed(request) -> dict[str, str]:
     """What the veteran typed, kept in the flow state while they are on another page: all of
-    it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it)."""
-    return {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
+    it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it), and the draft it
+    belongs to (another tab may edit another draft meanwhile)."""
+    typed = {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
+    draft_id = request.POST.get("draft_id", "")
+    typed[PENDING_DRAFT] = draft_id if draft_id.isdigit() and int(draft_id) < 2**63 else ""
+    return typed
+
+
+def _save_on_arrival(request, fr: FlowRequest, recipient, rules, legacy_recipients, flow_name):
+    """Text carried here (through "Select a different care team", a changed flag, ...) is
+    stored as that tab's draft as soon as the page is shown: never only in the session.
+    None when it can't be a draft yet (a field still empty): the page then counts as unsaved."""
+    pending = fr.state.pending
+    form = DraftFieldsForm(
+        pending, recipient=recipient, rules=rules, legacy_recipients=legacy_recipients
+    )
+    if not form.is_valid():
+        return None
+    owner = pending.get(PENDING_DRAFT, "")
+    fr.state.draft_id = int(owner) if owner else None
+    try:
+        draft = _store_draft(request, fr, recipient, form, flow_name)
+    except Message.DoesNotExist:  # its draft was sent or deleted meanwhile: a new one
+        fr.state.draft_id = None
+        draft = _store_draft(request, fr, recipient, form, flow_name)
+    except RecipientNotAllowed:
+        return None
+    fr.state.pending = {}
+    fr.save()
+    return draft
+
+
+def _this_tabs_page(request, fr: FlowRequest):
+    """start-message/?draft=<id> or ?team=<id> (the script puts them in the address): the page
+    of one tab, which a reload shows again whatever another tab chose meanwhile. A draft
+    sent since shows "This message was sent", never a live form."""
+    raw = request.GET.get("draft") or request.GET.get("team")
+    if raw is None:
+        return None
+    if not (raw.isdigit() and int(raw) < 2**63):
+        raise Http404("No such draft")
+    if "draft" not in request.GET:
+        team = fr.recipients.get(raw)
+        if team is not None and team.can_message:
+            fr.state.accepted, fr.state.draft_id = True, None
+            fr.state.care_system, fr.state.care_team = team.care_system.station_number, team.id
+        return None
+    try:
+        draft = draft_for(veteran=request.user, draft_id=int(raw))
+    except Message.DoesNotExist as exc:
+        try:
+            return _was_sent(request, message_for(veteran=request.user, message_id=int(raw)))
+        except Message.DoesNotExist:
+            raise Http404("No such draft") from exc
+    recipient = fr.recipients.get(draft.care_team.upstream_id)
+    fr.state.accepted, fr.state.draft_id = True, draft.pk
+    fr.state.care_team = draft.care_team.upstream_id
+    if recipient is not None:
+        fr.state.care_system = recipient.care_system.station_number
+    return None
+
+
+def _was_sent(request, message: Message):
+    """Back or a reload of a page whose message has been sent: say so, link to it."""
+    return render(request, "messaging/message_was_sent.html", {"message": message})
+
+
+def _sent_since(request, fr: FlowRequest):
+    """Start message (for the team just written to, or any) with no flow going on, right after
+    a send in this session, i.e. Back to the old page: "This message was sent"."""
+    sent = request.session.get(SENT_MESSAGE_KEY)
+    if fr.state.accepted or "draft" in request.GET or not isinstance(sent, dict):
+        return None
+    if request.GET.get("team", str(sent.get("team"))) != str(sent.get("team")):
+        return None  # another tab's page, for another team
+    try:
+        return _was_sent(request, message_for(veteran=request.user, message_id=sent["id"]))
+    except (Message.DoesNotExist, KeyError, TypeError, ValueError):
+        return None
 
 
 def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
@@ -304,8 +405,13 @@ def _adopt_posted_page(request, fr: FlowRequest, *, legacy: bool) -> None:
 def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     """Start message (curated) or the legacy compose page (curated flag off)."""
     fr = fr or FlowRequest(request)
+    own_page = False
     if request.method == "POST":
         _adopt_posted_page(request, fr, legacy=legacy)
+    elif not legacy:
+        if response := (_sent_since(request, fr) or _this_tabs_page(request, fr)):
+            return response
+        own_page = "draft" in request.GET or "team" in request.GET
     if not legacy and (redirect_response := fr.guard(Page.START)):
         if request.method == "POST" and redirect_response.url != url_of(Page.INBOX):
             # E.g. the flag was rolled back while the veteran typed: the text goes along to
@@ -371,7 +477,7 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
             rules=rules,
             legacy_recipients=legacy_recipients,
             signature=signature,
-            initial=_initial(fr.state, draft),
+            initial=_initial(fr.state, draft, pending=not own_page),
         )
 
     context = {
@@ -383,7 +489,15 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
         "saved_status": _saved_status(draft) if draft else "",
     }
     if request.method == "GET":
+        flow_name = Flow.LEGACY if legacy else Flow.CURATED
+        carried = bool(fr.state.pending) and not own_page
+        if carried and recipient is not None and recipient.can_message:
+            if stored := _save_on_arrival(
+                request, fr, recipient, rules, legacy_recipients, flow_name
+            ):
+                return redirect(_page_url(request, stored, legacy=legacy))
         fr.save()
+        context["unsaved"] = carried
         return render(request, "messaging/start_message.html", {**context, "form": make_form()})
 
     if not request.POST.get("idempotency_key"):
@@ -422,6 +536,11 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return response
 
 
+def _page_url(request, draft: Message, *, legacy: bool) -> str:
+    """Where a page editing `draft` lives: start message names its draft (one per tab)."""
+    return request.path if legacy else f"{url_of(Page.START)}?draft={draft.pk}"
+
+
 def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):
     """Over the veteran's rate: nothing stored, the text stays on the page, try again later."""
     if action == "autosave":
@@ -439,8 +558,10 @@ def _rate_limited(request, fr, limited: limits.Limited, action, context, make_fo
     return response
 
 
-def _sent(request, flow_name: str | None = None):
+def _sent(request, flow_name: str | None = None, message: Message | None = None):
     flow.clear(request)
+    if message is not None:
+        request.session[SENT_MESSAGE_KEY] = {"id": message.pk, "team": message.care_team.upstream_id}
     if flow_name:
         request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
     messages.success(request, "Message sent", extra_tags="message-sent")
@@ -486,7 +607,7 @@ def _save_draft(
                     "We saved your message without attachments or your signature. "
                     "Drafts never keep them: add them again before you send.",
                 )
-            return redirect(request.path)
+            return redirect(_page_url(request, draft, legacy=context["legacy"]))
     if autosave:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=INVALID)
     full = make_form(request.POST, request.FILES)
@@ -505,7 +626,7 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
         if signature := _signature_block(form):
             body = services.signed_body(body=body, full_name=signature[0], on=timezone.localdate())
         try:
-            services.message_send(
+            result = services.message_send(
                 veteran=request.user,
                 recipient_id=recipient.id,
                 category=form.cleaned_data["category"],
@@ -528,13 +649,18 @@ def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, 
             log.exception("send failed")
             form.add_error(None, SOMETHING_WENT_WRONG)
         else:
-            return _sent(request, flow_name)
+            return _sent(request, flow_name, result.message)
     # Nothing typed is lost: the page comes back filled, and the draft is saved when it can be.
     draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
+    context = {**context, "saved_status": "Your message wasn’t sent."}
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
             draft = _store_draft(request, fr, recipient, draft_form, flow_name)
-            context = {**context, "draft": draft, "saved_status": _saved_status(draft)}
+            context = {
+                **context,
+                "draft": draft,
+                "saved_status": _saved_status(draft, not_sent=True),
+            }
         except (RecipientNotAllowed, Message.DoesNotExist):
             pass
         except Exception:  # the last saved draft stays intact

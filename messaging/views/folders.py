@@ -6,7 +6,19 @@ from django.views.decorators.http import require_GET
 
 from messaging.forms import CsatForm
 from messaging.models import Attachment, Message
+from messaging.recipients import recipients_for
 from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
+
+from .flowrequest import ALL_BLOCKED, NO_TEAMS
+
+
+def _cannot_message(user) -> str | None:
+    """Why the veteran can't start a message (no care teams, or every one blocked), else None:
+    the folders then explain it instead of offering "Start a new message" (no dead end)."""
+    recipients = recipients_for(user)
+    if recipients.can_message_anyone:
+        return None
+    return ALL_BLOCKED if recipients.care_systems else NO_TEAMS
 
 
 @require_GET
@@ -26,6 +38,7 @@ def folder(request, folder: str):
             "folder_title": title,
             "page": page,
             "folders": FOLDERS,
+            "cannot_message": _cannot_message(request.user),
             # After "Message sent": the one-question survey, once per message.
             "csat_form": CsatForm() if request.session.get("sm_last_sent_flow") else None,
         },
