@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Length
 from waffle.models import AbstractUserFlag
 
+from messaging.common.choices import Category, Ehr, Flow, Platform
+
 models.CharField.register_lookup(Length)
 
 SUBJECT_MAX_LENGTH = 50
@@ -132,11 +134,6 @@ class MetricEvent(models.Model):
         return f"{self.name} {self.flow} {self.status_code}"
 
 
-class Ehr(models.TextChoices):
-    VISTA = "vista", "VistA"
-    ORACLE_HEALTH = "oracle_health", "Oracle Health"
-
-
 class CareSystem(models.Model):
     """A VA health care system from the registry (or named from a payload when unknown)."""
 
@@ -248,35 +245,6 @@ class OhRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.veteran_id} @ {self.station_number}"
-
-
-class Category(models.TextChoices):
-    OTHER = "OTHER", "General: Ask questions about non-urgent, non-emergency issues"
-    COVID = "COVID", "COVID: Ask COVID related questions"
-    APPOINTMENTS = (
-        "APPOINTMENTS",
-        "Appointment: Request an appointment or ask about an existing appointment",
-    )
-    MEDICATIONS = (
-        "MEDICATIONS",
-        "Medication: Request to renew a prescription or ask a question about medication",
-    )
-    TEST_RESULTS = (
-        "TEST_RESULTS",
-        "Test: Ask a question about a test/lab result or about a future test or procedure",
-    )
-    EDUCATION = "EDUCATION", "Education: Request health education information"
-
-
-class Flow(models.TextChoices):
-    CURATED = "curated", "Curated list"
-    LEGACY = "legacy", "Legacy compose"
-
-
-class Platform(models.TextChoices):
-    WEB = "web", "Web"
-    MOBILE = "mobile", "VA mobile app"
-    MY_VA_HEALTH = "my_va_health", "My VA Health"
 
 
 class MessageState(models.TextChoices):

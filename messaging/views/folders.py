@@ -4,10 +4,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from messaging.forms import CsatForm
+from messaging.compose.forms import CsatForm
 from messaging.models import Attachment, Message
 from messaging.recipients import recipients_for
-from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
+from messaging.selectors.messages import FOLDERS, attachment_for, folder_page, message_for
 
 from .flowrequest import ALL_BLOCKED, NO_TEAMS
 

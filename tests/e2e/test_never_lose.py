@@ -49,9 +49,7 @@ def test_text_carried_through_a_team_change_is_a_saved_draft(signed_in, page):
     page.get_by_role("link", name="My HealtheVet on VA.gov").click()
     page.get_by_role("link", name="Drafts").click()
     page.get_by_role("link", name="Carried over").click()
-    expect(page.get_by_label("Message", exact=False).first).to_have_value(
-        "Typed after the switch."
-    )
+    expect(page.get_by_label("Message", exact=False).first).to_have_value("Typed after the switch.")
     assert Message.objects.filter(veteran__username="vista.single", state="draft").count() == 1
 
 
@@ -96,7 +94,9 @@ def test_two_tabs_keep_two_drafts(signed_in, page, live_server):
     tab_b.bring_to_front()
     tab_b.reload()
     expect(tab_b.get_by_label("Subject")).to_have_value("Tab B text")
-    expect(tab_b.get_by_text(re.compile("VA Kansas City health care - Primary care"))).to_be_visible()
+    expect(
+        tab_b.get_by_text(re.compile("VA Kansas City health care - Primary care"))
+    ).to_be_visible()
     drafts = {
         m.subject: m.care_team.display_name
         for m in Message.objects.filter(veteran__username="vista.single", state="draft")
