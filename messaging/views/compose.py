@@ -33,6 +33,7 @@ from messaging.services.messages import (
     message_send,
 )
 
+from . import compose_files as files
 from . import compose_tabs as tabs
 from .flowrequest import INVALID, FlowRequest, url_of
 
@@ -122,7 +123,12 @@ class ComposePage:
         )
 
     def context(self, **extra) -> dict:
+        held = extra.pop("held", None)
+        held = files.held_files(extra.get("draft", self.draft)) if held is None else held
+        if "form" in extra:
+            files.describe_files(extra["form"], self.rules, held)
         return {
+            "held": held,
             "page": self.page,
             "recipient": self.recipient,
             "draft": self.draft,
@@ -281,6 +287,11 @@ def _show_or_write(*, request, fr: FlowRequest, page: ComposePage, own_page: boo
         request.POST = request.POST.copy()
         request.POST["idempotency_key"] = fr.state.ensure_send_key()
     action = request.POST.get("action", "send")
+    if action.startswith(files.REMOVE_ACTION):  # the page comes back with the text kept
+        files.remove_file(request=request, draft_id=fr.state.draft_id, action=action)
+        fr.state.pending = _typed(request)
+        fr.save()
+        return redirect(request.get_full_path())
     if action in ("change-team", "delete-draft"):
         fr.state.pending = _typed(request)
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
@@ -404,8 +415,11 @@ def _send(*, request, fr: FlowRequest, page: ComposePage):
         if sent := _sent_now(request=request, fr=fr, page=page, form=form):
             return _sent(request=request, flow_name=page.flow_name, message=sent)
     context = _keep_typed(request=request, fr=fr, page=page)
-    context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return render(request, TEMPLATE, {**context, "form": form}, status=INVALID)
+    # The valid files stay, kept with the draft; only without a draft are they dropped.
+    held = files.hold_files(request=request, draft=context["draft"], rules=page.rules)
+    context["files_dropped"] = bool(request.FILES) and held is None
+    context = page.context(**{**context, "form": form, "held": held or []})
+    return render(request, TEMPLATE, context, status=INVALID)
 
 
 def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> Message | None:
@@ -445,7 +459,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
 
 def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:
     """After a failed send nothing typed is lost: the draft is saved when it can be."""
-    context = page.context(saved_status="Your message wasn’t sent.")
+    context = {"draft": page.draft, "saved_status": "Your message wasn’t sent."}
     draft_form = page.draft_fields_form(request.POST)
     recipient = page.recipient
     if recipient is not None and recipient.can_message and draft_form.is_valid():

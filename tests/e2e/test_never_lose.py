@@ -164,3 +164,104 @@ def test_refused_send_status_never_says_saved(signed_in, page):
     page.get_by_role("button", name="Send", exact=True).click()
     status = page.get_by_role("status").filter(has_text="Your message wasn’t sent")
     expect(status).to_be_visible()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+MB = 1024 * 1024
+
+
+def _pdf(name, n=0, size=0):
+    data = PDF + bytes([n]) + b" " * size
+    return {"name": name, "mimeType": "application/pdf", "buffer": data}
+
+
+def _to_roi(signed_in, page):
+    begin(signed_in, page, "vista.single")
+    page.get_by_role("radio", name="A different care team").check()
+    page.get_by_role("button", name="Continue").click()
+    care_team_combo(page).fill("Release")
+    page.get_by_role("option", name=re.compile("Release of Information")).click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=2, name="Electronic signature")).to_be_visible()
+
+
+def test_files_are_checked_when_chosen_and_bad_ones_never_drop_good_ones(signed_in, page):
+    """Five PDFs: four stay chosen, the fifth is refused with the spec's message at once; a
+    wrong type and an empty file likewise; "Remove" takes one out; Send sends the four."""
+    _to_pharmacy(signed_in, page)
+    fill_message(page, subject="Five files")
+    files = page.get_by_label("Attachments")
+    files.set_input_files([_pdf(f"f{n}.pdf", n) for n in range(5)])
+    expect(page.get_by_text("f4.pdf: You can attach up to 4 files.")).to_be_visible()
+    chosen = page.get_by_role("list", name="Files to attach").get_by_role("listitem")
+    expect(chosen).to_have_count(4)
+    assert files.evaluate("input => input.files.length") == 4
+    assert_accessible(page, "files checked when chosen")
+    page.get_by_role("button", name="Remove f3.pdf").click()
+    expect(chosen).to_have_count(3)
+    files.set_input_files(
+        [
+            {"name": "notes.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" * 50},
+            {"name": "empty.pdf", "mimeType": "application/pdf", "buffer": b""},
+            _pdf("big.pdf", 9, 6 * MB),
+        ]
+    )
+    expect(
+        page.get_by_text(re.compile(r"^notes\.exe: We can't attach this file type"))
+    ).to_be_visible()
+    expect(
+        page.get_by_text("empty.pdf: Your file is empty. Try attaching a different file.")
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^big\.pdf: Your file is too large"))).to_be_visible()
+    expect(chosen).to_have_count(3)
+    send(page)
+    message = Message.objects.get(subject="Five files", state="sent")
+    assert sorted(a.name for a in message.attachments.all()) == ["f0.pdf", "f1.pdf", "f2.pdf"]
+
+
+def test_refused_send_keeps_every_valid_attachment(signed_in, page):
+    """A missing ROI signature refuses the send: the two valid files stay, kept with the
+    draft and listed by name with "Remove"; signing and sending sends them."""
+    _to_roi(signed_in, page)
+    fill_message(page, subject="Records please")
+    page.get_by_label("Attachments").set_input_files([_pdf("id.pdf", 1), _pdf("form.pdf", 2)])
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("Enter your full name", exact=True)).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Your message wasn’t sent")).to_be_visible()
+    kept = page.get_by_role("list", name="Files attached").get_by_role("listitem")
+    expect(kept).to_have_count(2)
+    expect(page.get_by_role("button", name="Remove form.pdf")).to_be_visible()
+    expect(page.get_by_text("Your files weren’t attached")).to_have_count(0)
+    assert_accessible(page, "refused send, files kept")
+    page.get_by_label("Your full name").fill("Alex Rivera")
+    page.get_by_label("I certify that the above is correct").check()
+    send(page)
+    message = Message.objects.get(subject="Records please", state="sent")
+    assert sorted(a.name for a in message.attachments.all()) == ["form.pdf", "id.pdf"]
+
+
+def test_refused_send_keeps_valid_files_without_javascript(signed_in, no_js_page):
+    """Without JavaScript: a file whose content is wrong is refused, the good one is kept;
+    "Remove" works; the text is never lost."""
+    page = signed_in("vista.single", on=no_js_page)
+    page.get_by_role("link", name="Start a new message").click()
+    page.get_by_role("link", name="Continue to start message").click()
+    page.get_by_role("radio", name=re.compile("Pharmacy")).check()
+    page.get_by_role("button", name="Continue").click()
+    fill_message(page, subject="No script")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    page.get_by_label("Attachments").set_input_files(
+        [_pdf("good.pdf", 3), {"name": "photo.pdf", "mimeType": "application/pdf", "buffer": png}]
+    )
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text(re.compile("Its contents don't match its file type"))).to_be_visible()
+    kept = page.get_by_role("list", name="Files attached").get_by_role("listitem")
+    expect(kept).to_have_count(1)
+    expect(kept).to_contain_text("good.pdf")
+    assert_accessible(page, "refused send, no JS", javascript=False)
+    page.get_by_label("Subject").fill("No script, edited")
+    page.get_by_role("button", name="Remove good.pdf").click()
+    expect(page.get_by_label("Subject")).to_have_value("No script, edited")
+    expect(page.get_by_role("list", name="Files attached")).to_have_count(0)
+    draft = Message.objects.get(subject="No script, edited", state="draft")
+    assert draft.attachments.count() == 0

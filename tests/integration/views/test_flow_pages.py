@@ -115,7 +115,8 @@ def test_recent_page_lists_recent_teams_and_a_different_team(veteran_client, set
         in page
     )
     labels = re.findall(
-        r'<span class="sm-team-name">([^<]+)</span><span class="usa-checkbox__label-description">([^<]+)<',
+        r'<span class="sm-team-name">([^<]+)</span><span class="usa-sr-only">, </span>'
+        r'<span class="usa-checkbox__label-description">([^<]+)<',
         page,
     )
     assert labels == [
