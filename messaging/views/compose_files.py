@@ -4,12 +4,15 @@ the script checks new files when they are chosen."""
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404
 
 from messaging.compose.attachments import DUPLICATE_ERROR, EMPTY_FILE_ERROR
 from messaging.models import Attachment, Message
 from messaging.services.attachments import attachment_remove, attachments_hold
 
+log = logging.getLogger(__name__)
 REMOVE_ACTION = "remove-attachment:"
 
 
@@ -29,6 +32,9 @@ def hold_files(*, request, draft: Message | None, rules) -> list[Attachment] | N
     try:
         return attachments_hold(veteran=request.user, draft_id=draft.pk, files=uploads, rules=rules)
     except Message.DoesNotExist:
+        return None
+    except Exception:  # storage failure: the page says to attach them again
+        log.exception("keeping the files of a refused send failed")
         return None
 
 

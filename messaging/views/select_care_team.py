@@ -48,12 +48,8 @@ def _no_js_search(fr: FlowRequest, station: str | None, query: str) -> dict:
     return {"query": query, "matches": len(matches), "systems": systems, "across": True}
 
 
-@require_http_methods(["GET", "POST"])
-def select_care_team(request):
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.SELECT):
-        return redirect_response
-    systems = systems_offered(recipients=fr.recipients)
+def _station(request, fr: FlowRequest, systems) -> str | None:
+    """The care system the page is for: the only one, the posted one or the flow's."""
     stations = {s.station_number for s in systems}
     if len(systems) == 1:
         station = systems[0].station_number
@@ -61,15 +57,27 @@ def select_care_team(request):
         station = request.POST.get("care_system") or None
     else:
         station = fr.state.care_system
-    station = station if station in stations else None
+    return station if station in stations else None
+
+
+def _typed_text(request) -> str:
+    """What the veteran typed in the type-ahead (or the no-JS search box): kept on every
+    page that comes back, never turned into a choice they did not make."""
+    typed = request.POST.get("care_team_text") or request.POST.get("team_query") or ""
+    return typed[:MAX_QUERY_LENGTH]
+
+
+@require_http_methods(["GET", "POST"])
+def select_care_team(request):
+    fr = FlowRequest(request)
+    if redirect_response := fr.guard(Page.SELECT):
+        return redirect_response
+    systems = systems_offered(recipients=fr.recipients)
+    station = _station(request, fr, systems)
     teams = teams_in_system(recipients=fr.recipients, station_number=station)
     action = request.POST.get("action")
 
-    # What the veteran typed in the type-ahead (or the no-JS search box): kept on every
-    # page that comes back, never turned into a choice they did not make.
-    typed = (request.POST.get("care_team_text") or request.POST.get("team_query") or "")[
-        :MAX_QUERY_LENGTH
-    ]
+    typed = _typed_text(request)
     search = None
     if request.method == "POST" and action == "search":
         # Without JavaScript: the finder ranks the system's teams for what the veteran typed;
@@ -91,6 +99,9 @@ def select_care_team(request):
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
             return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
+        # Nothing chosen (typed text is not a choice): no team, never the one before.
+        fr.state.care_team = None
+        fr.save()
     else:
         team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
         form = SelectCareTeamForm(
