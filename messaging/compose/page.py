@@ -10,24 +10,35 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from messaging.common.choices import Ehr, Flow
-from messaging.compose.attachments import AttachmentRules, rules_for
+from messaging.compose.attachments import (
+    DUPLICATE_ERROR,
+    EMPTY_FILE_ERROR,
+    AttachmentRules,
+    rules_for,
+)
 from messaging.compose.flow import FlowState, Page
 from messaging.compose.forms import ComposeForm, DraftFieldsForm
 from messaging.compose.prefill import Prefill
-from messaging.models import Message
+from messaging.models import Attachment, Message
 from messaging.recipients import Recipient
 
 PENDING_FIELDS = ("category", "subject", "body")
 
 
-def saved_status(message: Message) -> str:
+def saved_status(message: Message, *, not_sent: bool = False) -> str:
     when = timezone.localtime(message.updated_at)
-    return f"Your message was saved on {date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}."
+    at = f"{date_format(when, 'F j, Y')} at {date_format(when, 'g:i a T')}"
+    if not_sent:  # never reads like success after a refused send
+        return f"Your message wasn’t sent. We saved it as a draft on {at}."
+    return f"Your message was saved on {at}."
 
 
-def initial_values(state: FlowState, draft: Message | None, prefill: dict | None = None) -> dict:
+def initial_values(
+    state: FlowState, draft: Message | None, prefill: dict | None = None, *, pending: bool = True
+) -> dict:
     """The form's first values: the send key, a new message's prefill (renewal lines, the
-    signature), the draft's fields, then what was typed."""
+    signature), the draft's fields, then what was typed (not on a page its address names:
+    that tab's own draft, as saved)."""
     initial = {"idempotency_key": state.ensure_send_key(), **(prefill or {})}
     if draft is not None:
         initial.update(
@@ -36,7 +47,10 @@ def initial_values(state: FlowState, draft: Message | None, prefill: dict | None
             body=draft.body,
             recipient=str(draft.care_team.upstream_id),
         )
-    initial.update({k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)})
+    if pending:
+        initial.update(
+            {k: v for k, v in state.pending.items() if k in PENDING_FIELDS + ("recipient",)}
+        )
     return initial
 
 
@@ -89,8 +103,18 @@ class ComposePage:
             renewal=self.renewal,
         )
 
+    def held_files(self, draft: Message | None = None) -> list[Attachment]:
+        """The files kept with the draft after a refused send (no query without a draft)."""
+        draft = draft or self.draft
+        return list(draft.attachments.order_by("pk")) if draft is not None else []
+
     def context(self, **extra) -> dict:
+        held = extra.pop("held", None)
+        held = self.held_files(extra.get("draft")) if held is None else held
+        if "form" in extra:
+            describe_files(extra["form"], self.rules, held)
         return {
+            "held": held,
             "page": self.page,
             "recipient": self.recipient,
             "draft": self.draft,
@@ -103,3 +127,26 @@ class ComposePage:
             "signature_included": bool(self.prefill.signature),
             **extra,
         }
+
+
+def describe_files(form, rules: AttachmentRules, held: list[Attachment]) -> None:
+    """What the script needs to check files as they are chosen (the spec's messages too)."""
+    widget = form.fields.get("attachments") and form.fields["attachments"].widget
+    if not widget:
+        return
+    widget.attrs.update(
+        {
+            "data-sm-files": "",
+            "data-max-files": rules.max_files,
+            "data-max-file-bytes": rules.max_file_bytes,
+            "data-max-total-bytes": rules.max_total_bytes,
+            "data-kept-files": len(held),
+            "data-kept-bytes": sum(a.size for a in held),
+            "data-error-type": rules.type_error(),
+            "data-error-count": rules.too_many_error(),
+            "data-error-size": rules.file_too_large_error(),
+            "data-error-total": rules.total_too_large_error(),
+            "data-error-empty": EMPTY_FILE_ERROR,
+            "data-error-duplicate": DUPLICATE_ERROR,
+        }
+    )

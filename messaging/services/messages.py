@@ -18,6 +18,8 @@ from messaging.models import Attachment, CareTeam, Message
 from messaging.recipients import MovingSystem, Recipient, recipients_for
 from messaging.rollout.stages import audit
 
+from .attachments import files_of, held_conflicts
+
 BLOCKED_MESSAGE = "You are blocked from sending messages to this recipient."
 SOMETHING_WENT_WRONG = "We’re sorry. Something went wrong on our end."
 
@@ -119,8 +121,12 @@ def draft_save(
 
 @transaction.atomic
 def draft_delete(*, veteran, draft_id: int) -> None:
-    """Delete one of the veteran's drafts (Message.DoesNotExist for anyone else's)."""
-    Message.objects.get(pk=draft_id, veteran=veteran, state=Message.State.DRAFT).delete()
+    """Delete one of the veteran's drafts (Message.DoesNotExist for anyone else's), and the
+    files kept for it."""
+    draft = Message.objects.get(pk=draft_id, veteran=veteran, state=Message.State.DRAFT)
+    names = files_of(veteran=veteran, draft_id=draft_id)
+    draft.delete()
+    transaction.on_commit(lambda: _delete_files(names))
     audit.record(
         audit.Action.DRAFT_DELETED, actor=veteran, target_type="message", target_id=draft_id
     )
@@ -155,7 +161,10 @@ def message_send(
     if existing:
         return SendResult(existing, created=False)
     team, recipient = _messageable_team(veteran=veteran, recipient_id=recipient_id)
-    checked, errors = check_attachments(list(files), rules_for(recipient.source))
+    rules = rules_for(recipient.source)
+    checked, errors = check_attachments(list(files), rules)
+    if not errors:  # together with the files kept for the draft (after a refused send)
+        errors = held_conflicts(veteran=veteran, draft_id=draft_id, checked=checked, rules=rules)
     if errors:
         raise AttachmentsRefused(errors)
     # Scanned before anything is stored; no verdict (ScannerUnavailable) refuses the send.

@@ -24,7 +24,9 @@ from messaging.services.messages import (
     draft_save,
 )
 
-from .compose_send import _refused, _sent, _sent_now
+from . import compose_files as files
+from . import compose_tabs as tabs
+from .compose_send import count_refusal, send_form, to_inbox
 from .flowrequest import INVALID, FlowRequest, url_of
 from .renewal import new_message_prefill
 
@@ -38,8 +40,10 @@ TEMPLATE = "messaging/start_message.html"
 
 def _typed(request) -> dict[str, str]:
     """What the veteran typed, kept in the flow state while they are on another page: all of
-    it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it)."""
-    return {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
+    it (the request size limit, DATA_UPLOAD_MAX_MEMORY_SIZE, bounds it), and the draft it
+    belongs to (another tab may edit another draft meanwhile)."""
+    typed = {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
+    return {**typed, tabs.PENDING_DRAFT: tabs.pending_draft_of(request)}
 
 
 def _compose_page(
@@ -50,6 +54,7 @@ def _compose_page(
     recipient: Recipient | None,
     draft: Message | None,
     legacy_recipients: list[Recipient] | None = None,
+    own_page: bool = False,
 ) -> ComposePage:
     prefill = new_message_prefill(request=request, fr=fr, draft=draft)
     return ComposePage(
@@ -57,7 +62,7 @@ def _compose_page(
         recipient=recipient,
         draft=draft,
         back_url=fr.back_url(page),
-        initial=initial_values(fr.state, draft, prefill.initial),
+        initial=initial_values(fr.state, draft, prefill.initial, pending=not own_page),
         legacy_recipients=legacy_recipients,
         transition=fr.compose_transition_alerts(recipient, legacy=page == Page.LEGACY),
         renewal=bool(fr.state.renewal) or bool(draft and draft.renewal),
@@ -157,6 +162,8 @@ def start_message(request):
     fr = FlowRequest(request)
     if request.method == "POST":
         _adopt_posted_page(request=request, fr=fr, legacy=False)
+    elif response := tabs.open_tabs_page(request, fr):
+        return response  # "This message was sent"
     if redirect_response := fr.guard(Page.START):
         return _page_changed(request=request, fr=fr, redirect_response=redirect_response)
     draft = _open_draft(request=request, fr=fr)
@@ -168,8 +175,11 @@ def start_message(request):
         request.method == "GET" and not recipient.can_message and not recipient.locked
     ):
         return _choose_again(request=request, fr=fr)
-    page = _compose_page(request=request, fr=fr, page=Page.START, recipient=recipient, draft=draft)
-    return _show_or_write(request=request, fr=fr, page=page)
+    own_page = request.method == "GET" and tabs.own_page(request)
+    page = _compose_page(
+        request=request, fr=fr, page=Page.START, recipient=recipient, draft=draft, own_page=own_page
+    )
+    return _show_or_write(request=request, fr=fr, page=page, own_page=own_page)
 
 
 def legacy_compose(request, fr: FlowRequest):
@@ -192,19 +202,40 @@ def legacy_compose(request, fr: FlowRequest):
     return _show_or_write(request=request, fr=fr, page=page)
 
 
-def _show_or_write(*, request, fr: FlowRequest, page: ComposePage):
+def _show_or_write(*, request, fr: FlowRequest, page: ComposePage, own_page: bool = False):
     """GET shows the page; POST goes to another page of the flow, saves or sends."""
     if request.method == "GET":
-        fr.save()
-        return _render(request, page, page.context(form=page.form()))
+        return _show(
+            request=request, fr=fr, page=page, carried=bool(fr.state.pending) and not own_page
+        )
     if not request.POST.get("idempotency_key"):
         request.POST = request.POST.copy()
         request.POST["idempotency_key"] = fr.state.ensure_send_key()
     action = request.POST.get("action", "send")
+    if action.startswith(files.REMOVE_ACTION):  # the page comes back with the text kept
+        files.remove_file(request=request, draft_id=fr.state.draft_id, action=action)
+        fr.state.pending = _typed(request)
+        fr.save()
+        return redirect(request.get_full_path())
     if action in ("change-team", "delete-draft"):
         fr.state.pending = _typed(request)
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
     return _write(request=request, fr=fr, page=page, action=action)
+
+
+def _show(*, request, fr: FlowRequest, page: ComposePage, carried: bool):
+    """The page; text carried here is stored as the tab's draft first (then shown at its
+    address), or the page counts as unsaved when it can't be a draft yet."""
+    if carried and page.recipient is not None and page.recipient.can_message:
+        if draft := tabs.save_on_arrival(request=request, fr=fr, page=page):
+            return redirect(_page_url(request, draft, legacy=page.legacy))
+    fr.save()
+    return _render(request, page, page.context(form=page.form(), unsaved=carried))
+
+
+def _page_url(request, draft: Message, *, legacy: bool) -> str:
+    """Where a page editing `draft` lives: start message names its draft (one per tab)."""
+    return request.path if legacy else f"{url_of(Page.START)}?draft={draft.pk}"
 
 
 def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
@@ -294,14 +325,14 @@ def _save_draft(*, request, fr: FlowRequest, page: ComposePage, autosave: bool):
         try:
             draft = _store_draft(request=request, fr=fr, page=page, form=form)
         except RecipientNotAllowed as exc:
-            _refused(
+            count_refusal(
                 request, exc, telemetry.DRAFT_UPDATED if page.draft else telemetry.DRAFT_CREATED
             )
             form.add_error(None, exc.message)
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
         else:
-            return _draft_saved(request=request, fr=fr, draft=draft, autosave=autosave)
+            return _draft_saved(request=request, fr=fr, page=page, draft=draft, autosave=autosave)
     if autosave:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=INVALID)
     full = page.form(request.POST, request.FILES)
@@ -311,7 +342,7 @@ def _save_draft(*, request, fr: FlowRequest, page: ComposePage, autosave: bool):
     return _render(request, page, page.context(form=full), status=INVALID)
 
 
-def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
+def _draft_saved(*, request, fr: FlowRequest, page: ComposePage, draft: Message, autosave: bool):
     fr.state.pending = {}
     fr.save()
     if autosave:
@@ -322,7 +353,7 @@ def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
             "We saved your message without attachments or your signature. "
             "Drafts never keep them: add them again before you send.",
         )
-    return redirect(request.path)
+    return redirect(_page_url(request, draft, legacy=page.legacy))
 
 
 def _send(*, request, fr: FlowRequest, page: ComposePage):
@@ -330,27 +361,36 @@ def _send(*, request, fr: FlowRequest, page: ComposePage):
     form = page.form(request.POST, request.FILES)
     status = INVALID
     if form.is_valid() and page.recipient is not None:
-        status = _sent_now(request=request, fr=fr, page=page, form=form)
-        if status is None:
-            return _sent(
+        outcome = send_form(request=request, fr=fr, page=page, form=form)
+        if outcome.message is not None:
+            return to_inbox(
                 request=request,
                 flow_name=page.flow_name,
+                message=outcome.message,
                 redirect_path=fr.state.renewal.get("redirect", ""),
             )
+        status = outcome.status
     context = _keep_typed(request=request, fr=fr, page=page)
-    context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return _render(request, page, {**context, "form": form}, status=status)
+    # The valid files stay, kept with the draft; only without a draft are they dropped.
+    held = files.hold_files(request=request, draft=context["draft"], rules=page.rules)
+    context["files_dropped"] = bool(request.FILES) and held is None
+    context = page.context(**{**context, "form": form, "held": held or []})
+    return _render(request, page, context, status=status)
 
 
 def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:
     """After a failed send nothing typed is lost: the draft is saved when it can be."""
-    context = page.context()
+    context = {"draft": page.draft, "saved_status": "Your message wasn’t sent."}
     draft_form = page.draft_fields_form(request.POST)
     recipient = page.recipient
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
             draft = _store_draft(request=request, fr=fr, page=page, form=draft_form)
-            context = {**context, "draft": draft, "saved_status": saved_status(draft)}
+            context = {
+                **context,
+                "draft": draft,
+                "saved_status": saved_status(draft, not_sent=True),
+            }
         except (RecipientNotAllowed, Message.DoesNotExist):
             pass
         except Exception:  # the last saved draft stays intact

@@ -4,6 +4,7 @@ with every word kept."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404
@@ -29,17 +30,23 @@ from messaging.services.messages import (
     message_send,
 )
 
+from . import compose_tabs as tabs
 from .flowrequest import INVALID, FlowRequest, url_of
 
 log = logging.getLogger(__name__)
 
 
-# --- Start message (curated) and legacy compose (curated flag off) -------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """What sending a valid form came to: the message sent, or the status of the page that
+    shows the refusal (503 when the scanner could not be asked)."""
+
+    message: Message | None = None
+    status: int = INVALID
 
 
-def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> int | None:
-    """Send a valid form's message: None when sent; a refusal becomes an error on the form
-    and the status of the page that shows it (503 when the scanner could not be asked)."""
+def send_form(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> Outcome:
+    """Send a valid form's message; a refusal becomes an error on the form."""
     body = form.cleaned_data["body"]
     if form.signs:
         body = signed_body(
@@ -60,7 +67,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
             renewal=page.renewal,
         )
     except RecipientNotAllowed as exc:
-        _refused(request, exc, telemetry.MESSAGE_SENT)
+        count_refusal(request, exc, telemetry.MESSAGE_SENT)
         form.add_error(None, exc.message)
     except AttachmentsRefused as exc:
         for error in exc.errors:
@@ -70,7 +77,7 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
     except ScannerUnavailable:  # never a silent pass: not sent, try again
         log.warning("attachment scanner unavailable: send refused", exc_info=True)
         form.add_error("attachments", UNAVAILABLE_ERROR)
-        return 503
+        return Outcome(status=503)
     except Message.DoesNotExist as exc:
         raise Http404("No such draft") from exc
     except Exception:  # storage or database failure: keep everything, save the draft
@@ -78,18 +85,21 @@ def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm)
         form.add_error(None, SOMETHING_WENT_WRONG)
     else:
         request.sm_replayed = not result.created  # the same message again: not a second send
-        return None
-    return INVALID
+        return Outcome(message=result.message)
+    return Outcome()
 
 
-def _refused(request, exc: RecipientNotAllowed, event: str) -> None:
+def count_refusal(request, exc: RecipientNotAllowed, event: str) -> None:
     """A refusal because the team's facility is moving to Oracle Health is counted."""
     if isinstance(exc, FacilityMigrating):
         telemetry.record_refusal(exc.moving, event=event, request=request)
 
 
-def _sent(*, request, flow_name: str, redirect_path: str = ""):
+def to_inbox(*, request, flow_name: str, message: Message, redirect_path: str = ""):
+    """After a send: "Message sent" in the inbox (or where a renewal request came from); Back
+    to the page says "This message was sent"."""
     flow.clear(request)
+    tabs.remember_sent(request, message)
     request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
     messages.success(request, "Message sent", extra_tags="message-sent")
     # A renewal request goes back where it came from: a path on this site, checked again.

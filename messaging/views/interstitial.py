@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from messaging.compose import flow
 from messaging.compose.flow import Page
 
+from . import compose_tabs
 from .compose import legacy_compose
 from .flowrequest import FlowRequest
 from .renewal import renewal_team, start_renewal
@@ -45,6 +46,7 @@ def interstitial_continue(request):
         return redirect_response
     fr.state.accepted = True
     fr.state.ensure_send_key()
+    compose_tabs.forget_sent(request)  # a new message: no "This message was sent"
     team = renewal_team(request=request, fr=fr) if fr.state.renewal else None
     return fr.go(
         flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts, team_chosen=team is not None)

@@ -49,19 +49,29 @@ def _chosen_station(*, request, fr: FlowRequest, systems) -> str | None:
     return station if station in {s.station_number for s in systems} else None
 
 
-def _searched(*, request, fr: FlowRequest, systems, recent, station: str | None):
-    """Without JavaScript: the finder ranks the system's teams for what the veteran typed."""
-    query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
+def _typed_text(request) -> str:
+    """What the veteran typed in the type-ahead (or the no-JS search box): kept on every
+    page that comes back, never turned into a choice they did not make."""
+    typed = request.POST.get("care_team_text") or request.POST.get("team_query") or ""
+    return typed[:MAX_QUERY_LENGTH]
+
+
+def _searched(*, request, fr: FlowRequest, systems, teams, recent, station: str | None):
+    """Without JavaScript: the finder ranks the system's teams for what the veteran typed,
+    the matches first and none chosen for them; with no system chosen yet, it says which of
+    the veteran's systems have matching teams."""
+    query = _typed_text(request)
     ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
-    teams = [m.recipient for m in ranked]
-    recent = [t for t in teams if t in recent]  # the finder's ranking inside each group
-    search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
+    matches = [m.recipient for m in ranked if m.score > 0]
+    search = {"query": query, "matches": len(matches)}
+    if station:
+        teams = [m.recipient for m in ranked]
+        recent = [t for t in teams if t in recent]  # the finder's ranking inside each group
+    else:
+        search.update(across=True, systems=list(dict.fromkeys(t.care_system.name for t in matches)))
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
-    first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
-    form = SelectCareTeamForm(
-        initial={"care_system": station, "care_team": first}, **_lists(systems, teams, recent)
-    )
+    form = SelectCareTeamForm(initial={"care_system": station}, **_lists(systems, teams, recent))
     return form, search
 
 
@@ -110,6 +120,7 @@ def _page(*, request, fr: FlowRequest, form, systems, station: str | None, searc
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
             "transition": fr.transition_alerts("select-care-team"),
             "search": search,
+            "typed": _typed_text(request),
             "max_query_length": MAX_QUERY_LENGTH,
         },
         status=INVALID if form.errors else 200,
@@ -129,7 +140,7 @@ def select_care_team(request):
     action = request.POST.get("action")
     search = None
     if request.method == "POST" and action == "search":
-        form, search = _searched(request=request, fr=fr, **lists)
+        form, search = _searched(request=request, fr=fr, teams=teams, **lists)
     elif request.method == "POST" and action == "update":
         form = _system_changed(fr=fr, teams=teams, **lists)
     elif request.method == "POST":
@@ -138,6 +149,8 @@ def select_care_team(request):
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
             return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
+        fr.state.care_team = None  # typed text is not a choice: no team, never the one before
+        fr.save()
     else:
         form = _kept_choice(fr=fr, teams=teams, **lists)
     return _page(request=request, fr=fr, form=form, systems=systems, station=station, search=search)

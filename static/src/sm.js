@@ -15,8 +15,6 @@ document.documentElement.classList.add("js");
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
-// The flow's own pages: moving between them never warns about unsaved changes.
-const FLOW_PATHS = ["/my-health/secure-messages/new-message/", "/my-health/secure-messages/contact-list/"];
 
 const AUTOSAVE_DELAY = 10000; // ms after the last change
 const SEND_GUARD = 10000; // ms during which a second submit after Send is ignored
@@ -89,37 +87,72 @@ function initCounter(counter) {
 // --- 3. Care system change on "Select care team" ---------------------------
 // Hooks: form[data-sm-select-team][data-teams-url]; system control(s)
 // [data-sm-system] (radios or a select; none when there is one system);
-// select[data-sm-team-select] inside div.usa-combo-box; [data-sm-oh-info]
-// alert with [data-sm-oh-system]. The JSON endpoint answers
+// select[data-sm-team-select][data-sm-teams-for="<station the list is for>"]
+// inside div.usa-combo-box; [data-sm-oh-info] alert with [data-sm-oh-system].
+// The JSON endpoint answers
 // {"careSystem": {"stationNumber", "name", "ehr"}, "teams": [{"id", "name"}]}.
+//
+// The list is updated in place (the same select and text input): what the
+// veteran types while it loads stays and is applied to the new list. While it
+// loads the combo box has aria-busy="true"; once it is usable (enhanced, no
+// load pending) its wrapper has data-sm-ready and fires "sm:combobox-ready".
+function currentSystem(form) {
+  const checked = $("input[data-sm-system]:checked", form);
+  const field = checked || $("select[data-sm-system], input[type=hidden][name=care_system]", form);
+  return field ? field.value : "";
+}
+
+function setBusy(wrapper, busy) {
+  const input = $(".usa-combo-box__input", wrapper);
+  [wrapper, input].forEach((el) => {
+    if (!el) return;
+    if (busy) el.setAttribute("aria-busy", "true");
+    else el.removeAttribute("aria-busy");
+  });
+  if (busy) delete wrapper.dataset.smReady;
+  else markReady(wrapper);
+}
+
+function markReady(wrapper) {
+  if (!wrapper.dataset.enhanced || wrapper.getAttribute("aria-busy") === "true") return;
+  wrapper.dataset.smReady = "true";
+  wrapper.dispatchEvent(new CustomEvent("sm:combobox-ready", { bubbles: true }));
+}
+
+// Put `teams` in the care-team select, in place. The chosen team is cleared;
+// text the veteran typed (not a chosen team's name) is kept and, when they
+// are still in the box, applied to the new list.
+function replaceTeams(wrapper, teams, comboBox, recentIds = []) {
+  const select = $("select", wrapper);
+  const input = $(".usa-combo-box__input", wrapper);
+  select.replaceChildren(new Option("- Select -", ""));
+  appendTeamGroups(select, teams, recentIds);
+  select.value = "";
+  delete wrapper.dataset.filter;
+  if (!input || !comboBox) return;
+  if (wrapper.classList.contains("usa-combo-box--pristine")) {
+    input.value = ""; // a team of the other system, not something typed
+    wrapper.classList.remove("usa-combo-box--pristine");
+  }
+  if (input.value && document.activeElement === input) {
+    // As if typed now: the list shows the matches and the finder ranks them.
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+}
+
+function showOhInfo(form, careSystem) {
+  const ohInfo = $("[data-sm-oh-info]", form);
+  if (!ohInfo) return;
+  const oh = !!careSystem && careSystem.oracleHealth;
+  ohInfo.hidden = !oh;
+  if (oh) $("[data-sm-oh-system]", ohInfo).textContent = careSystem.name;
+}
+
 function initSelectTeam(form, comboBoxReady) {
   const teamSelect = $("select[data-sm-team-select]", form);
   if (!teamSelect) return;
-  // A pristine copy of the server's <select> (attributes only), taken before
-  // USWDS enhances it (enhancing moves its id to the new text input).
-  const pristine = teamSelect.cloneNode(false);
-  const ohInfo = $("[data-sm-oh-info]", form);
+  const wrapper = teamSelect.closest(".usa-combo-box");
   let request = 0; // only the latest response is applied
-
-  // Replace the combo box with a fresh one listing `teams`. USWDS has no
-  // "re-initialise": rebuilding the wrapper and calling init() (not on(): the
-  // click/keyboard listeners are delegated from document.body already) is the
-  // clean way. The chosen team is cleared.
-  function showTeams(teams, careSystem, recentIds = []) {
-    const select = pristine.cloneNode(false);
-    select.add(new Option("- Select -", ""));
-    appendTeamGroups(select, teams, recentIds);
-    const wrapper = document.createElement("div");
-    wrapper.className = "usa-combo-box";
-    wrapper.append(select);
-    $(".usa-combo-box", form).replaceWith(wrapper);
-    comboBoxReady.then((comboBox) => comboBox && enhanceComboBox(comboBox, wrapper));
-    if (ohInfo) {
-      const oh = !!careSystem && careSystem.oracleHealth;
-      ohInfo.hidden = !oh;
-      if (oh) $("[data-sm-oh-system]", ohInfo).textContent = careSystem.name;
-    }
-  }
 
   // Without a usable answer, let the server re-render the page for the
   // chosen system, exactly as the no-JS "Show care teams" button does.
@@ -132,16 +165,15 @@ function initSelectTeam(form, comboBoxReady) {
     form.submit();
   }
 
-  form.addEventListener("change", (event) => {
-    const control = event.target;
-    if (!control.matches("[data-sm-system]")) return;
-    beacon("care-system-changed");
-    const station = control.value;
+  function loadTeams(station) {
     const mine = ++request;
+    teamSelect.dataset.smTeamsFor = station;
     if (!station) {
-      showTeams([], null); // "- Select -" chosen again
+      comboBoxReady.then((comboBox) => replaceTeams(wrapper, [], comboBox));
+      showOhInfo(form, null);
       return;
     }
+    setBusy(wrapper, true);
     const url = new URL(form.dataset.teamsUrl, location.href);
     url.searchParams.set("care_system", station);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -149,18 +181,97 @@ function initSelectTeam(form, comboBoxReady) {
         if (!response.ok) throw new Error(`teams: HTTP ${response.status}`);
         return response.json();
       })
-      .then((data) => {
-        if (mine === request) showTeams(data.teams, data.careSystem, data.recentIds);
+      .then((data) => comboBoxReady.then((comboBox) => [data, comboBox]))
+      .then(([data, comboBox]) => {
+        if (mine !== request) return;
+        replaceTeams(wrapper, data.teams, comboBox, data.recentIds);
+        showOhInfo(form, data.careSystem);
+        setBusy(wrapper, false);
       })
       .catch((error) => {
         console.warn(error);
         if (mine === request) fallback();
       });
+  }
+
+  form.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-sm-system]")) return;
+    beacon("care-system-changed");
+    loadTeams(currentSystem(form));
+  });
+  // A system chosen before this script ran (or restored by the browser on
+  // reload / Back) whose teams the page doesn't list yet.
+  const station = currentSystem(form);
+  if (station !== (teamSelect.dataset.smTeamsFor || "")) loadTeams(station);
+}
+
+// --- 3b. The care-team choice is explicit ------------------------------------
+// USWDS falls back to the previously chosen option when the veteran leaves the
+// box or presses Enter on text that isn't an option's exact name, and clears
+// text that matches nothing. Here: editing the text un-chooses the team (what
+// is posted is only ever an option the veteran chose); leaving the box, Enter
+// and Escape keep the typed text; Enter chooses only a single exact match.
+// The typed text is posted as `care_team_text` so an error page can keep it.
+const NOT_CHOSEN_KEYS = ["Enter", "Escape"];
+
+function optionsNamed(select, text) {
+  const wanted = text.trim().toLowerCase();
+  return [...select.options].filter((option) => option.value && option.text.toLowerCase() === wanted);
+}
+
+function keepChoiceExplicit(comboBox, wrapper) {
+  const select = $("select", wrapper);
+  const input = $(".usa-combo-box__input", wrapper);
+  if (!select || !input || input.dataset.smExplicit) return;
+  input.dataset.smExplicit = "true";
+  input.name = "care_team_text";
+  input.addEventListener("input", () => {
+    const chosen = select.selectedOptions[0];
+    if (select.value && (!chosen || chosen.text !== input.value)) {
+      select.value = "";
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+  // Runs before USWDS's handlers (delegated from <body>) and stops them.
+  input.addEventListener("keydown", (event) => {
+    if (!NOT_CHOSEN_KEYS.includes(event.key)) return;
+    if (event.key === "Enter" && optionsNamed(select, input.value).length === 1) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.key === "Enter" && input.value.trim()) comboBox.displayList(wrapper);
+    else comboBox.hideList(wrapper);
+  });
+  wrapper.addEventListener("focusout", (event) => {
+    if (wrapper.contains(event.relatedTarget)) return;
+    event.stopPropagation();
+    comboBox.hideList(wrapper);
   });
 }
 
+// With no care system chosen yet the list is empty: say why, rather than
+// "No results found" for a team the veteran has in a system not chosen yet.
+function explainEmptyList(wrapper) {
+  const list = $(".usa-combo-box__list", wrapper);
+  const form = wrapper.closest("form[data-sm-select-team]");
+  if (!list || !form || !$("[data-sm-system]", form)) return;
+  new MutationObserver(() => {
+    const empty = $(".usa-combo-box__list-option--no-results", list);
+    if (!empty) return;
+    const text = currentSystem(form)
+      ? "No care team in this health care system matches. Try another word or a different VA health care system."
+      : "Select a VA health care system first. Then you can search its care teams.";
+    if (empty.textContent !== text) {
+      empty.textContent = text;
+      const status = $(".usa-combo-box__status", wrapper);
+      if (status) status.textContent = text;
+    }
+  }).observe(list, { childList: true });
+}
+
 // Enhance one combo box and give its text input the select's description
-// (hint, error) and error state, which USWDS 3 doesn't carry over.
+// (hint, error) and error state, which USWDS 3 doesn't carry over; then
+// the text the veteran had typed (server-rendered data-sm-typed) and the
+// explicit-choice behaviour.
 function enhanceComboBox(comboBox, wrapper) {
   comboBox.init(wrapper);
   groupComboList(wrapper);
@@ -171,6 +282,13 @@ function enhanceComboBox(comboBox, wrapper) {
     if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
   });
   if (select.classList.contains("usa-input--error")) input.classList.add("usa-input--error");
+  if (!select.value && wrapper.dataset.smTyped && !input.value) input.value = wrapper.dataset.smTyped;
+  if (wrapper.getAttribute("aria-busy") === "true") input.setAttribute("aria-busy", "true");
+  if (select.matches("[data-sm-team-select]")) {
+    keepChoiceExplicit(comboBox, wrapper);
+    explainEmptyList(wrapper);
+  }
+  markReady(wrapper);
 }
 
 // --- 5, 6, 8, 9. Start message (and legacy compose) form --------------------
@@ -183,7 +301,8 @@ function initCompose(form) {
   const files = $('input[type="file"][name="attachments"]', form);
   const signature = $("#id_signature_name", form);
   const note = $("[data-sm-draft-note]");
-  let edits = 0; // changes since load
+  // Text carried here that the server couldn't store as a draft yet: unsaved.
+  let edits = form.hasAttribute("data-sm-unsaved") ? 1 : 0; // changes since load
   let savedEdits = 0; // value of `edits` at the last successful autosave
   let saving = false;
   let timer;
@@ -248,6 +367,7 @@ function initCompose(form) {
         // The draft this page edits from now on (a second tab may edit another one).
         const draftId = $("[data-sm-draft-id]", form);
         if (draftId && result.draftId) draftId.value = result.draftId;
+        rememberThisPage(form);
         savedEdits = snapshot; // clean, unless something changed meanwhile
       })
       .catch((error) => console.warn(error))
@@ -275,19 +395,11 @@ function initCompose(form) {
     }
   });
 
-  // 6. Leave warning. Submitting a form in <main> (Send, Save draft, "Select
-  // a different care team", ...) or following a link in <main> to the flow's
-  // own pages doesn't warn; the header (sign out, home) and anything else does.
+  // 6. Leave warning. Only submitting a form in <main> (Send, Save draft,
+  // "Select a different care team", Back, ...) takes the text along; every
+  // other way out (header, any link, the browser's own buttons) warns.
   document.addEventListener("submit", (event) => {
     if (!event.defaultPrevented && event.target.closest("main")) leaving = true;
-  });
-  document.addEventListener("click", (event) => {
-    const link = event.target.closest && event.target.closest("main a[href]");
-    // A modified click opens another tab or window: this page stays.
-    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-    if (link && link.origin === location.origin && FLOW_PATHS.some((path) => link.pathname.startsWith(path))) {
-      leaving = true;
-    }
   });
   window.addEventListener("beforeunload", (event) => {
     if (dirty() && !leaving) {
@@ -295,9 +407,128 @@ function initCompose(form) {
       event.returnValue = "";
     }
   });
-  // Coming back through the back/forward cache: the page is live again.
-  window.addEventListener("pageshow", () => {
+  // Coming back through the back/forward cache after this page was submitted
+  // (e.g. sent): ask the server what the page is now ("This message was
+  // sent"), never show the old live form.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && leaving) location.reload();
     leaving = false;
+  });
+  rememberThisPage(form);
+}
+
+// Start message names its own draft (or, before there is one, its team) in
+// the address, so a reload or Back shows this tab's page, whatever another
+// tab of the session chose meanwhile.
+function rememberThisPage(form) {
+  const base = form.dataset.smPageUrl;
+  if (!base) return;
+  const url = new URL(base, location.href);
+  const draftId = $("[data-sm-draft-id]", form);
+  const team = form.elements.flow_team;
+  if (draftId && draftId.value) url.searchParams.set("draft", draftId.value);
+  else if (team && team.value) url.searchParams.set("team", team.value);
+  else return;
+  if (url.href !== location.href) history.replaceState(history.state, "", url);
+}
+
+// --- 12. Attachments checked when chosen -------------------------------------
+// Hooks: input[type=file][data-sm-files] with data-max-files, data-max-file-bytes,
+// data-max-total-bytes, data-kept-files / data-kept-bytes (files the server
+// already keeps for this draft), data-error-{type,count,size,total,empty,duplicate}
+// (the spec's messages, from the server), and [data-sm-file-list] after it.
+// Every choice adds to the files already chosen; a file that breaks a rule is
+// left out with its message, the good ones stay. Each chosen file has "Remove".
+function fileProblem(file, accepted, rules) {
+  const extension = (file.name.split(".").pop() || "").toLowerCase();
+  if (!file.size) return rules.errors.empty;
+  if (!file.name.includes(".") || !rules.extensions.includes(extension)) return rules.errors.type;
+  if (accepted.some((other) => other.name === file.name && other.size === file.size)) return rules.errors.duplicate;
+  if (file.size > rules.maxFileBytes) return rules.errors.size;
+  if (rules.keptFiles + accepted.length >= rules.maxFiles) return rules.errors.count;
+  const total = accepted.reduce((sum, other) => sum + other.size, rules.keptBytes + file.size);
+  if (total > rules.maxTotalBytes) return rules.errors.total;
+  return "";
+}
+
+function fileRules(input) {
+  const data = input.dataset;
+  return {
+    maxFiles: Number(data.maxFiles),
+    maxFileBytes: Number(data.maxFileBytes),
+    maxTotalBytes: Number(data.maxTotalBytes),
+    keptFiles: Number(data.keptFiles || 0),
+    keptBytes: Number(data.keptBytes || 0),
+    extensions: (input.getAttribute("accept") || "").split(",").map((ext) => ext.replace(/^\./, "").toLowerCase()),
+    errors: {
+      type: data.errorType,
+      count: data.errorCount,
+      size: data.errorSize,
+      total: data.errorTotal,
+      empty: data.errorEmpty,
+      duplicate: data.errorDuplicate,
+    },
+  };
+}
+
+function initFiles(input) {
+  const list = $("[data-sm-file-list]", input.form || document);
+  if (!list || typeof DataTransfer === "undefined") return;
+  let chosen = [];
+  const errorId = `${input.id}_client_error`;
+  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorId);
+
+  function render(problems) {
+    const transfer = new DataTransfer();
+    chosen.forEach((file) => transfer.items.add(file));
+    input.files = transfer.files;
+    const group = input.closest(".usa-form-group");
+    const errors = problems.map(({ file, problem }) => {
+      const line = document.createElement("span");
+      line.className = "usa-error-message";
+      line.textContent = `${file.name}: ${problem}`;
+      return line;
+    });
+    const errorBox = document.createElement("div");
+    errorBox.id = errorId;
+    errorBox.append(...errors);
+    const items = chosen.map((file, index) => {
+      const item = document.createElement("li");
+      item.className = "sm-file-list__item";
+      const name = document.createElement("span");
+      name.textContent = file.name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "usa-button usa-button--unstyled";
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.addEventListener("click", () => {
+        chosen = chosen.filter((_, other) => other !== index);
+        render([]);
+        input.focus();
+      });
+      item.append(name, " ", remove);
+      return item;
+    });
+    const ul = document.createElement("ul");
+    ul.className = "usa-list usa-list--unstyled sm-file-list";
+    ul.setAttribute("aria-label", "Files to attach");
+    ul.append(...items);
+    list.replaceChildren(...(problems.length ? [errorBox] : []), ...(items.length ? [ul] : []));
+    if (group) group.classList.toggle("usa-form-group--error", problems.length > 0);
+    input.setAttribute("aria-describedby", [...(problems.length ? [errorId] : []), ...describedBy].join(" "));
+    input.dispatchEvent(new CustomEvent("sm:files-changed", { bubbles: true }));
+  }
+
+  input.addEventListener("change", (event) => {
+    const rules = fileRules(input);
+    const problems = [];
+    [...input.files].forEach((file) => {
+      const problem = fileProblem(file, chosen, rules);
+      if (problem) problems.push({ file, problem });
+      else chosen.push(file);
+    });
+    render(problems);
   });
 }
 
@@ -326,20 +557,16 @@ function initFinder(form) {
   if (!url) return;
   let timer;
   let latest = 0;
-  const currentSystem = () => {
-    const checked = $("input[name=care_system]:checked", form);
-    const field = checked || $("select[name=care_system], input[type=hidden][name=care_system]", form);
-    return field ? field.value : "";
-  };
   const rank = async (input, typed) => {
     const wrapper = input.closest(".usa-combo-box");
     const select = wrapper && $("select", wrapper);
-    const system = currentSystem();
+    const system = currentSystem(form);
     const query = input.value.trim();
     // A team was chosen since the veteran typed (the combo box set the input's text): asking
-    // now would reopen the list over the page.
+    // now would reopen the list over the page. While the system's teams load, the new list
+    // applies the text itself.
     if (input.value !== typed) return;
-    if (!select || !system) return;
+    if (!select || !system || wrapper.getAttribute("aria-busy") === "true") return;
     if (query.length < 2) {
       delete wrapper.dataset.filter;
       return;
@@ -348,7 +575,7 @@ function initFinder(form) {
     try {
       const params = new URLSearchParams({ care_system: system, query });
       const response = await fetch(`${url}?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok || mine !== latest || input.value.trim() !== query) return;
+      if (!response.ok || mine !== latest || input.value.trim() !== query || currentSystem(form) !== system) return;
       const { ids } = await response.json();
       const found = rankInGroups(select, ids);
       const names = [...new Set(found.map((option) => escapeRegExp(option.text)))];
@@ -406,12 +633,13 @@ function rankInGroups(select, ids) {
   return found;
 }
 
+// The select's groups are read each time the list is drawn: a care system's
+// teams replace them in place (replaceTeams).
 function groupComboList(wrapper) {
   const select = $("select", wrapper);
   const list = $(".usa-combo-box__list", wrapper);
-  if (!select || !list || !select.querySelector("optgroup") || wrapper.dataset.smGrouped) return;
+  if (!select || !list || wrapper.dataset.smGrouped) return;
   wrapper.dataset.smGrouped = "1";
-  const recentValues = new Set([...select.querySelectorAll("optgroup:first-of-type option")].map((o) => o.value));
   const labels = {};
   ["Recent care teams", "All care teams"].forEach((text, index) => {
     const span = document.createElement("span");
@@ -423,7 +651,8 @@ function groupComboList(wrapper) {
   });
   const arrange = () => {
     const items = [...list.querySelectorAll("li[role=option]")];
-    if (!items.length || items.every((li) => li.dataset.smGroup)) return;
+    if (!select.querySelector("optgroup") || !items.length || items.every((li) => li.dataset.smGroup)) return;
+    const recentValues = new Set([...select.querySelectorAll("optgroup:first-of-type option")].map((o) => o.value));
     const seen = new Set();
     const recent = [];
     const all = [];
@@ -461,6 +690,7 @@ export function init({ comboBox }) {
   $$("[data-sm-counter]").forEach(initCounter);
   $$("form[data-sm-compose]").forEach(initCompose);
   $$("[data-sm-signature-for]").forEach(initSignatureToggle);
+  $$("input[type=file][data-sm-files]").forEach(initFiles);
   $$("form[data-sm-select-team]").forEach(initFinder);
   initFocus();
 }

@@ -136,12 +136,16 @@ def test_many_systems_select_sorted(signed_in, page):
 
 @pytest.mark.parametrize("username", ["all.blocked", "no.teams"])
 def test_no_dead_end_without_messageable_teams(signed_in, page, username):
-    """7. Sent back to Inbox with an explanation."""
+    """7. No dead end (issue 12): the inbox offers no "Start a new message" and says why; a
+    direct visit to the flow is sent back to the Inbox with the explanation."""
     signed_in(username)
-    page.get_by_role("link", name="Start a new message").click()
-    expect(page.get_by_role("heading", level=1, name="Inbox")).to_be_visible()
-    expect(page.get_by_text(re.compile("You can’t send messages"))).to_be_visible()
+    expect(page.get_by_role("link", name="Start a new message")).to_have_count(0)
+    explanation = page.get_by_role("region", name="You can’t start a new message right now")
+    expect(explanation).to_contain_text(re.compile("You can’t send messages"))
     assert_accessible(page, f"inbox explanation {username}")
+    page.goto(page.url.replace("/inbox/", "/new-message/"))
+    expect(page.get_by_role("heading", level=1, name="Inbox")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="You can’t send messages")).to_be_visible()
 
 
 def test_facility_blocked_warning(signed_in, page):
@@ -445,17 +449,7 @@ def _file(name, data, mime="application/octet-stream"):
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        (
-            [_file("notes.exe", b"MZ" + b"\x00" * 100)],
-            "We can't attach this file type. Try attaching a DOC, DOCX, GIF, JPG, JPEG, PDF, PNG, RTF, TXT, XLS, XLSX, JFIF, PJPEG or PJP.",
-        ),
-        (
-            [_file("big.pdf", PDF + b" " * (6 * MB))],
-            "Your file is too large. Try attaching a file smaller than 6MB.",
-        ),
-        ([_file(f"f{n}.pdf", PDF + bytes([n])) for n in range(5)], "You can attach up to 4 files."),
         ([_file("a.pdf", PDF), _file("b.pdf", PDF)], "You have already attached this file."),
-        ([_file("empty.pdf", b"")], "Your file is empty. Try attaching a different file."),
         (
             [_file("photo.pdf", PNG)],
             "We can't attach this file. Its contents don't match its file type (.pdf). Try attaching a different file.",
@@ -463,7 +457,8 @@ def _file(name, data, mime="application/octet-stream"):
     ],
 )
 def test_attachment_errors_vista(signed_in, page, files, message):
-    """12. Attachments: wrong type, too large, too many, duplicate, empty, content not matching."""
+    """12. Attachments the server refuses (same content twice, content not matching); the
+    checks made when files are chosen are in test_never_lose.py."""
     _to_start_message(signed_in, page, "vista.single", "Cardiology")
     _attach_and_send(page, files)
     expect(page.get_by_text(message)).to_be_visible()
@@ -493,13 +488,11 @@ def test_find_hearing_care_without_javascript(signed_in, no_js_page):
     continue_to_start_message(page)
     page.get_by_role("searchbox", name="Search care teams").fill("hearing")
     page.get_by_role("button", name="Search", exact=True).click()
-    expect(
-        page.get_by_text("3 care teams match “hearing”. The best match is selected.")
-    ).to_be_visible()
+    expect(page.get_by_text("3 care teams match “hearing”. They’re listed first.")).to_be_visible()
     team = page.get_by_role("combobox", name="Select a care team")
-    expect(team).to_have_value(re.compile(r"\d+"))
-    assert team.locator("option:checked").inner_text() == "VHA SPO Audiology"
+    assert team.locator("option").nth(1).inner_text() == "VHA SPO Audiology"
     assert_accessible(page, "search results, no JS", javascript=False)
+    team.select_option(label="VHA SPO Audiology")
     page.get_by_role("button", name="Continue").click()
     expect(
         page.get_by_text("VA Spokane health care - VHA SPO Audiology", exact=True)

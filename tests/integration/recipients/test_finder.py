@@ -97,8 +97,9 @@ def test_select_care_team_search_without_javascript(veteran_client, set_flags):
         ).content.decode()
     )
     options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', page)
-    assert options[0][2] == "VHA SPO Audiology" and options[0][1] == " selected"
-    assert "3 care teams match “hearing”. The best match is selected." in page
+    # Matches first, none chosen for the veteran (issue 12: the choice is explicit).
+    assert options[0][2] == "VHA SPO Audiology" and not any(o[1] for o in options)
+    assert "3 care teams match “hearing”. They’re listed first." in page
     huge = client.post(
         "/my-health/secure-messages/new-message/select-care-team/",
         {"care_system": "668", "team_query": "<b>x</b>" * 5000, "action": "search"},

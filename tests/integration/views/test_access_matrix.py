@@ -22,6 +22,7 @@ method of one) is added without a row here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,7 +232,8 @@ def _draft_changed(status: int, location: str | None = None):
     def check(world: World, response) -> None:
         assert response.status_code == status, response.content[:300]
         if location:
-            assert response["Location"] == location
+            expected = location(world) if callable(location) else location
+            assert response["Location"] == expected
         world.draft.refresh_from_db()
         assert (world.draft.state, world.draft.subject) == ("draft", "Changed by request")
 
@@ -426,7 +428,8 @@ CASES = [
         "POST",
         _draft,
         _start("save-draft"),
-        _draft_changed(302, START),
+        # Saved: the page is the draft's own (issue 12: each tab keeps its draft).
+        _draft_changed(302, lambda world: f"{START}?draft={world.draft.pk}"),
         other=AS_IF_NONE,
         staff=NO_TEAMS,
         in_flow=True,
@@ -636,10 +639,16 @@ def test_access(world, ctx_for, case, actor):
     # An id nobody has gets the same answer: the owner's id tells nothing.
     nobody = case.call(ctx, MISSING_ID)
     assert nobody.status_code == response.status_code
-    assert nobody.get("Location") == response.get("Location")
+    # A saved draft's page names the new draft (each its own): the same place otherwise.
+    assert _new_draft_named(nobody.get("Location")) == _new_draft_named(response.get("Location"))
+    assert f"draft={target}" not in (response.get("Location") or "")
     if case.api:
         assert nobody.json() == response.json()
     assert snapshot(world, owner_only=owner_only) == snapshot_before(before, world, owner_only)
+
+
+def _new_draft_named(location: str | None) -> str | None:
+    return re.sub(r"draft=\d+", "draft=<new>", location) if location else location
 
 
 def snapshot_before(before, world: World, owner_only: bool):

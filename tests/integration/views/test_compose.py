@@ -256,7 +256,9 @@ def test_oh_team_allows_oh_types(at_start, tmp_path, settings):
 def test_save_draft_then_reopen_then_send(at_start):
     client = at_start()
     response = client.post(START, {**FILLED, "action": "save-draft"})
-    assert response.status_code == 302 and response["Location"] == START
+    # The saved page is the draft's own address (issue 12: each tab keeps its draft).
+    draft_page = f"{START}?draft={Message.objects.get(state='draft').pk}"
+    assert response.status_code == 302 and response["Location"] == draft_page
     page = html(client.get(START))
     assert re.search(r"Your message was saved on \w+ \d+, \d{4} at \d+:\d\d [ap]\.m\. \w+\.", page)
     draft = Message.objects.get(veteran__username="vista.single", state="draft")
@@ -327,8 +329,13 @@ def test_select_a_different_care_team_keeps_what_was_typed(at_start):
         f"{NEW}/select-care-team/",
         {"care_system": "589", "care_team": "4399505", "action": "continue"},
     )
-    page = html(client.get(START))
-    assert "Audiology" in page
+    # The carried text is stored as a draft on arrival, then shown at the draft's address.
+    response = client.get(START)
+    draft = Message.objects.get(veteran__username="vista.single", state="draft")
+    assert response["Location"] == f"{START}?draft={draft.pk}"
+    assert draft.care_team.upstream_id == 4399505 and draft.subject == "Need an appointment"
+    page = html(client.get(response["Location"]))
+    assert "Audiology" in page and "Your message was saved on" in page
     assert 'value="Need an appointment"' in page and "Hello, I need a follow-up." in page
     assert '<option value="APPOINTMENTS" selected>' in page
 
@@ -420,7 +427,11 @@ def test_cannot_save_or_send_another_veterans_draft(at_start, others_draft, acti
     _force_draft(client, 987_654_321)
     nobodys = client.post(START, {**FILLED, "action": action})
     assert response.status_code == nobodys.status_code
-    assert response.get("Location") == nobodys.get("Location")
+    # A saved draft's page names the new draft (each its own): the same place otherwise.
+    assert re.sub(r"draft=\d+", "", response.get("Location", "")) == re.sub(
+        r"draft=\d+", "", nobodys.get("Location", "")
+    )
+    assert f"draft={others_draft.pk}" not in response.get("Location", "")
     if action == "autosave":
         assert response.json()["draftId"] not in (others_draft.pk, 987_654_321)
     others_draft.refresh_from_db()
@@ -593,6 +604,8 @@ def test_rollback_while_typing_carries_the_text_to_the_legacy_page(at_start, set
     response = client.post(START, data)
     assert response.status_code == 302 and response["Location"] == f"{BASE}/new-message/"
     assert not Message.objects.filter(subject="Typed before").exists()
-    legacy = unescape(client.get(response["Location"]).content.decode())
+    # On arrival the carried text becomes a draft (issue 12), then the page shows it.
+    legacy = unescape(client.get(response["Location"], follow=True).content.decode())
+    assert Message.objects.get(subject="Typed before").state == "draft"
     assert 'value="Typed before"' in legacy and "Hello there, care team." in legacy
     assert re.search(r'<option value="4399504"[^>]*selected', legacy), "team kept"

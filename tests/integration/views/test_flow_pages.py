@@ -30,8 +30,13 @@ def test_interstitial_copy_and_call_to_action(veteran_client, set_flags, curated
     page = html(veteran_client("vista.single").get(f"{NEW}/"))
     assert "Only use messages for non-urgent needs" in page
     assert "Your care team may take up to 3 business days to reply." in page
-    assert "call 988 then press 1" in page
-    assert "If you think your life or health is in danger, call 911" in page
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "call 988 then press 1, text 838255, or chat online" in text
+    assert "If you think your life or health is in danger, call 911" in text
+    # Tappable on a phone (issue 12): the crisis line and 911 are links.
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    for href in ("tel:988", "sms:838255", "tel:911", "https://www.veteranscrisisline.net/"):
+        assert f'href="{href}' in main, href
     if curated:
         assert (
             '<a class="sm-action-link" href="/my-health/secure-messages/new-message/continue/">Continue to start message</a>'
@@ -110,7 +115,8 @@ def test_recent_page_lists_recent_teams_and_a_different_team(veteran_client, set
         in page
     )
     labels = re.findall(
-        r'<span class="sm-team-name">([^<]+)</span><span class="usa-checkbox__label-description">([^<]+)<',
+        r'<span class="sm-team-name">([^<]+)</span><span class="usa-sr-only">, </span>'
+        r'<span class="usa-checkbox__label-description">([^<]+)<',
         page,
     )
     assert labels == [
