@@ -26,6 +26,9 @@ _ERROR_CLASSES = {
 class UswdsFormMixin:
     # Field name -> id of another element that describes the input (e.g. a character counter).
     extra_describedby: dict[str, str] = {}
+    # "(*Required)" after a required field's label; off for a form that is itself optional
+    # (the one-question survey), where it would read as an obligation.
+    required_marker = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from django.views.defaults import page_not_found
 
 from messaging.common.errors import API_PREFIX, error_json
 from messaging.compose.scanning import ScannerUnavailable, scanner_from_settings
+from messaging.qa.access import is_qa_staff
 from messaging.selectors.accounts import demo_accounts
 from messaging.selectors.tokens import devices_for
 from messaging.services.tokens import token_revoke, tokens_revoke_all
@@ -77,6 +78,16 @@ class SignInView(auth_views.LoginView):
     template_name = "auth/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Without a `next`: QA staff to the QA page (where it exists), other staff to the
+        rollout dashboard, not to a veteran's inbox they have no use for."""
+        user = self.request.user
+        if settings.SM_QA_TOOLS and is_qa_staff(user):
+            return reverse("qa")
+        if user.is_staff:
+            return reverse("ops-rollout")
+        return super().get_default_redirect_url()
 
 
 @login_not_required

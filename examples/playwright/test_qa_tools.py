@@ -125,3 +125,19 @@ def test_delete_signs_the_veteran_out(page: Page, qa_api, new_veteran):
     page.reload()
     expect(page.get_by_role("heading", level=1, name="Sign in to secure messages")).to_be_visible()
     accessible(page)
+
+
+def test_a_care_system_chosen_and_typed_at_once_offers_its_team(page: Page, new_veteran):
+    """No waiting: typed while the system's teams load, the text is kept and applied."""
+    veteran = new_veteran("hybrid", **BOTH_ON)
+    sign_in(page, veteran)
+    start_new_message(page)
+    page.get_by_role("radio", name="A different care team").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1, name="Select care team")).to_be_visible()
+    page.get_by_role("radio", name="VA Central Ohio health care").check()
+    care_team = page.get_by_role("combobox", name="Select a care team")
+    care_team.fill("Dermatology 2")
+    expect(page.get_by_role("option", name="VHA COS Dermatology 2")).to_be_visible()
+    expect(care_team).to_have_value("Dermatology 2")
+    accessible(page)

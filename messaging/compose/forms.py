@@ -182,6 +182,12 @@ class ComposeForm(UswdsFormMixin, forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     extra_describedby = {"subject": "id_subject_count", "body": "id_body_count"}
 
+    @property
+    def category_text(self) -> str:
+        """The chosen category's whole text (narrow screens cut it in the select)."""
+        value = str(self["category"].value() or "")
+        return dict(self.fields["category"].choices).get(value, "") if value else ""
+
     def __init__(
         self,
         *args,
@@ -194,6 +200,7 @@ class ComposeForm(UswdsFormMixin, forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.recipient = recipient
+        self.fields["category"].widget.attrs["data-sm-category"] = ""
         # A medication renewal request: the category is "Medication", shown, never chosen.
         self.renewal = renewal
         if renewal:
@@ -310,6 +317,7 @@ class ContactListForm(forms.Form):
 
 
 class CsatForm(UswdsFormMixin, forms.Form):
+    required_marker = False  # the survey is optional; a score is needed only to send it
     score = forms.TypedChoiceField(
         label="How satisfied are you with sending a message today?",
         coerce=int,

@@ -678,6 +678,17 @@ function groupComboList(wrapper) {
   arrange();
 }
 
+// --- 9. The chosen category's whole text under its select (narrow screens) ----
+function initCategoryEcho(select) {
+  const echo = $("[data-sm-category-echo]", select.form);
+  if (!echo) return;
+  const show = () => {
+    echo.textContent = select.value ? select.selectedOptions[0].text : "";
+  };
+  select.addEventListener("change", show);
+  show(); // a value the browser restored on reload or Back
+}
+
 export function init({ comboBox }) {
   // comboBox: a promise of the USWDS combo box behaviour (or of undefined).
   const comboBoxReady = Promise.resolve(comboBox).catch(() => undefined);
@@ -689,6 +700,7 @@ export function init({ comboBox }) {
   });
   $$("[data-sm-counter]").forEach(initCounter);
   $$("form[data-sm-compose]").forEach(initCompose);
+  $$("select[data-sm-category]").forEach(initCategoryEcho);
   $$("[data-sm-signature-for]").forEach(initSignatureToggle);
   $$("input[type=file][data-sm-files]").forEach(initFiles);
   $$("form[data-sm-select-team]").forEach(initFinder);

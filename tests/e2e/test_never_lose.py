@@ -265,3 +265,14 @@ def test_refused_send_keeps_valid_files_without_javascript(signed_in, no_js_page
     expect(page.get_by_role("list", name="Files attached")).to_have_count(0)
     draft = Message.objects.get(subject="No script, edited", state="draft")
     assert draft.attachments.count() == 0
+
+
+def test_at_375_px_the_chosen_category_reads_whole(signed_in, page):
+    """Issue 12, item 10: the select cuts "Medication: Request to renew a pre..." on a phone;
+    the whole text shows under it."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    _to_pharmacy(signed_in, page)
+    whole = "Medication: Request to renew a prescription or ask a question about medication"
+    page.get_by_label("Category").select_option(label=whole)
+    expect(page.get_by_text(whole, exact=True).last).to_be_visible()
+    assert_accessible(page, "start message at 375 px, category chosen")

@@ -110,6 +110,17 @@ def test_empty_send_shows_every_message(at_start):
     assert not Message.objects.filter(veteran__username="vista.single", state="draft").exists()
 
 
+def test_the_chosen_categorys_whole_text_is_under_the_select(at_start):
+    """Narrow screens cut the select's text: the whole text is repeated under it (hidden from
+    screen readers, which read the select's own)."""
+    client = at_start()
+    echo = r'<p class="usa-hint sm-category-echo" aria-hidden="true" data-sm-category-echo>'
+    assert re.search(echo + "</p>", html(client.get(START)))
+    response = client.post(START, {"category": "MEDICATIONS", "action": "send"})
+    whole = "Medication: Request to renew a prescription or ask a question about medication"
+    assert re.search(echo + re.escape(whole) + "</p>", html(response))
+
+
 def test_whitespace_only_body_and_long_subject_refused(at_start):
     response = at_start().post(
         START, {**FILLED, "body": "   \n ", "subject": "x" * 51, "action": "send"}

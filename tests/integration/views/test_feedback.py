@@ -86,6 +86,12 @@ def test_csat_after_message_sent_stored_with_flow(veteran_client, set_flags):
     )
     inbox = client.get(f"{BASE}/inbox/").content.decode()
     assert "How satisfied are you with sending a message today?" in inbox
+    # Folded under one line, so the inbox stays on a phone's first screen; an optional
+    # survey marks nothing "(*Required)".
+    survey = inbox[inbox.index('<details class="sm-csat"') :]
+    survey = survey[: survey.index("</details>")]
+    assert "<summary" in survey and "Tell us how sending your message went" in survey
+    assert "(*Required)" not in survey and 'name="score"' in survey
     response = client.post(f"{BASE}/feedback/", {"score": "4", "comment": "Easy"}, follow=True)
     assert "Thank you for your feedback." in response.content.decode()
     assert list(CsatResponse.objects.values_list("score", "comment", "flow")) == [
