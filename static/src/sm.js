@@ -669,10 +669,15 @@ function groupComboList(wrapper) {
       li.dataset.smGroupStart = li.dataset.smGroup;
       li.setAttribute("aria-label", li.textContent); // the heading is not part of its name
     });
-    [...recent, ...all].forEach((li, index) => {
-      li.setAttribute("aria-posinset", index + 1);
-      list.append(li);
-    });
+    const ordered = [...recent, ...all];
+    ordered.forEach((li, index) => li.setAttribute("aria-posinset", index + 1));
+    // Move options only when out of order: moving the option that has focus (the
+    // keyboard's ArrowDown) would drop the focus and close the list.
+    if (ordered.some((li, index) => items[index] !== li)) {
+      const focused = document.activeElement;
+      ordered.forEach((li) => list.append(li));
+      if (ordered.includes(focused)) focused.focus();
+    }
   };
   new MutationObserver(arrange).observe(list, { childList: true });
   arrange();
