@@ -60,9 +60,14 @@ serve: install assets
 	DJANGO_PROFILE=production $(PY) manage.py migrate --noinput
 	DJANGO_PROFILE=production $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
-# Ratios and timings from one run (never asserted in tests). BENCH_EVENTS for the dashboard.
+# Ratios and timings from one run (never asserted in tests). First over HTTP (gunicorn,
+# production profile, its own PostgreSQL database sm_bench and Redis db 11, both dropped
+# after; BENCH_HTTP_ARGS e.g. --rounds 60), then in-process figures as a second section.
+# BENCH_EVENTS for the dashboard.
 BENCH_EVENTS ?= 100000
 bench: install assets
+	$(PY) bench/pages_http.py $(BENCH_HTTP_ARGS)
+	@echo "== in-process (Django test client, SQLite): second section =="
 	$(PY) bench/finder.py
 	DJANGO_SETTINGS_MODULE=sm_portal.settings LOG_LEVEL=WARNING $(PY) bench/dashboard.py --events $(BENCH_EVENTS)
 	$(PY) bench/pages.py
