@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 
 from sm_portal.uswds import UswdsFormMixin
 
 from .models import SUBJECT_MAX_LENGTH, Category
 from .recipients import CareSystemRef, Recipient
-from .selectors import team_label
 
 DIFFERENT_TEAM = "other"
 CARE_TEAM_HINT = (
@@ -52,15 +53,21 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
             "invalid_choice": "Select a VA health care system",
         },
     )
-    care_team = forms.ChoiceField(
+    # The options are rendered by messaging/team_options.py (hundreds of teams); whether
+    # the posted team is one of the system's is asked by id (`team_ok`), not by listing.
+    care_team = forms.CharField(
         label="Select a care team",
         help_text=CARE_TEAM_HINT,
-        error_messages={"required": "Select a care team", "invalid_choice": "Select a care team"},
+        max_length=20,
+        error_messages={"required": "Select a care team", "max_length": "Select a care team"},
     )
 
-    def __init__(self, *args, systems: list[CareSystemRef], teams: list[Recipient], **kwargs):
+    def __init__(
+        self, *args, systems: list[CareSystemRef], team_ok: Callable[[str], bool], **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.systems = systems
+        self.team_ok = team_ok
         field = self.fields["care_system"]
         field.choices = [(s.station_number, s.name) for s in systems]
         if len(systems) == 1:
@@ -71,9 +78,12 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
         else:
             field.choices = [("", "- Select -"), *field.choices]
             field.widget = forms.Select(choices=field.choices, attrs={"class": "usa-select"})
-        team_field = self.fields["care_team"]
-        team_field.choices = [("", "- Select -")] + [(str(t.id), team_label(t)) for t in teams]
-        team_field.widget.attrs.update({"class": "usa-select", "data-sm-team-select": ""})
+
+    def clean_care_team(self) -> str:
+        value = self.cleaned_data["care_team"]
+        if not self.team_ok(value):
+            raise forms.ValidationError("Select a care team", code="invalid_choice")
+        return value
 
     @property
     def system_control(self) -> str:

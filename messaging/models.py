@@ -145,6 +145,8 @@ class CareSystem(models.Model):
     ehr = models.CharField(max_length=20, choices=Ehr.choices)
     facilities = models.JSONField(default=list, blank=True)
     in_registry = models.BooleanField(default=True)
+    # Bumped whenever this system's OH pools are stored (team_options caches by it).
+    pools_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]

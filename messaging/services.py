@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import audit
@@ -124,6 +125,9 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
     team_pk = dict(
         CareTeam.objects.filter(upstream_id__in=rows.keys()).values_list("upstream_id", "pk")
     )
+    # Every system's cached pool options (messaging/team_options.py) are stale from now on
+    # (a pool may also have moved between systems): one UPDATE, bundle loads are rare.
+    CareSystem.objects.update(pools_version=F("pools_version") + 1)
 
     now = timezone.now()
     sent = 0

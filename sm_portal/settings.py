@@ -53,6 +53,8 @@ MIDDLEWARE = [
     # A request id for every request (X-Request-ID in and out), on every log line.
     "django_guid.middleware.guid_middleware",
     "sm_portal.middleware.RequestLogMiddleware",
+    # JSON only (brotli/gzip); HTML with CSRF tokens stays uncompressed (BREACH).
+    "sm_portal.compression.JsonCompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -49,8 +49,10 @@ class RecipientSet:
         self._known: dict[int, Recipient | None] = {}  # teams read by id so far
         self._by_station: dict[str, tuple[Recipient, ...]] = {}
         # Once the summary is read: station -> (VistA-linked teams, OH pools), so that a read
-        # skips the query for a kind of team the veteran has none of there.
+        # skips the query for a kind of team the veteran has none of there, and the version
+        # of the system's pool data (team_options caches the pools' options by it).
         self._kinds: dict[str, tuple[int, int]] | None = None
+        self._pool_versions: dict[str, int] = {}
 
     # --- The whole list (pages and endpoints that show every team) ------------------------
 
@@ -129,8 +131,11 @@ class RecipientSet:
         return next((s.teams for s in self.summary if s.system == system), 0)
 
     def in_system(
-        self, station_number: str, *, messageable_only: bool = True
+        self, station_number: str, *, messageable_only: bool = True, pools: bool = True
     ) -> tuple[Recipient, ...]:
+        if not pools:  # the veteran's own (VistA-linked) teams there only
+            teams = tuple(self._read(station=station_number, pools=False))
+            return tuple(r for r in teams if r.can_message) if messageable_only else teams
         if self._everything_read():
             teams = tuple(
                 r for r in self.recipients if r.care_system.station_number == station_number
@@ -143,6 +148,19 @@ class RecipientSet:
                 )
             teams = self._by_station[station_number]
         return tuple(r for r in teams if r.can_message) if messageable_only else teams
+
+    def kinds_in(self, station_number: str) -> tuple[int, int, int]:
+        """(VistA-linked teams, OH pools, pool-data version) the veteran has in one system."""
+        _ = self.summary
+        if self._kinds is None:  # the summary came from the whole list: ask the database
+            self._read_summary()
+        linked, pooled = (self._kinds or {}).get(station_number, (0, 0))
+        return linked, pooled, self._pool_versions.get(station_number, 0)
+
+    def pools_in_system(self, station_number: str) -> tuple[Recipient, ...]:
+        """The OH pools of one system the veteran is registered at (the same for every
+        veteran registered there)."""
+        return tuple(self._read(station=station_number, links=False))
 
     @property
     def has_vista(self) -> bool:
@@ -164,7 +182,9 @@ class RecipientSet:
             system = self._systems[system_id] = CareSystemRef(station, name, ehr)
         return system
 
-    def _read(self, *, ids=None, station=None, blocked=None) -> list[Recipient]:
+    def _read(
+        self, *, ids=None, station=None, blocked=None, links=True, pools=True
+    ) -> list[Recipient]:
         """The veteran's teams, in data order: VistA-linked teams, then the OH pools of the
         facilities they are registered at, narrowed when asked (one query, `queries.py`).
         Plain rows, not model instances: with 2,000 teams a page pays for rows only."""
@@ -174,8 +194,8 @@ class RecipientSet:
             ids=ids,
             station=station,
             blocked=blocked,
-            links=want_links,
-            pools=want_pools,
+            links=want_links and links,
+            pools=want_pools and pools,
         )
         recipients, seen = [], set()
         for row in rows:
@@ -213,8 +233,10 @@ class RecipientSet:
         rows = queries.summary_rows(self._veteran.pk)
         counts: dict[CareSystemRef, list] = {}  # system -> [sources, teams, blocked, messageable]
         kinds: dict[str, list[int]] = {}
-        for system_id, station, name, ehr, source, blocked, listed, kind, teams in rows:
+        for system_id, station, name, ehr, source, blocked, listed, kind, teams, version in rows:
             kinds.setdefault(station, [0, 0])[kind] += teams
+            if kind:
+                self._pool_versions[station] = version
             entry = counts.setdefault(self._system(system_id, station, name, ehr), [set(), 0, 0, 0])
             entry[0].add(source)
             entry[1] += teams

@@ -89,25 +89,28 @@ def team_rows(
 
 def summary_rows(veteran_id: int) -> list[tuple]:
     """(care_system_id, station_number, name, ehr, source, blocked, on_contact_list, kind,
-    teams) per group, kind 0 = VistA links, 1 = OH pools, each system where it first
-    appears in data order."""
+    teams, pools_version) per group, kind 0 = VistA links, 1 = OH pools, each system where
+    it first appears in data order."""
     n = _names()
     sql = (
         "SELECT t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
-        " l.blocked, l.on_contact_list, 0, MIN(l.position), COUNT(*)"
+        " l.blocked, l.on_contact_list, 0, MIN(l.position), COUNT(*), 0"
         f" FROM {n['link']} l JOIN {n['team']} t ON t.id = l.care_team_id"
         f" JOIN {n['system']} s ON s.id = t.care_system_id WHERE l.veteran_id = %s"
         " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
         " l.blocked, l.on_contact_list"
         " UNION ALL"
         " SELECT t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
-        " %s, %s, 1, MIN(r.position), COUNT(*)"
+        " %s, %s, 1, MIN(r.position), COUNT(*), s.pools_version"
         f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
         f" JOIN {n['reg']} r ON r.care_system_id = s.id"
         " WHERE r.veteran_id = %s AND t.per_facility = %s"
-        " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source"
+        " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source, s.pools_version"
         " ORDER BY 8, 9"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [veteran_id, False, True, veteran_id, True])
-        return [(*row[:5], bool(row[5]), bool(row[6]), row[7], row[9]) for row in cursor.fetchall()]
+        return [
+            (*row[:5], bool(row[5]), bool(row[6]), row[7], row[9], row[10])
+            for row in cursor.fetchall()
+        ]

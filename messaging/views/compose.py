@@ -28,6 +28,9 @@ from messaging.selectors import (
     teams_in_system,
 )
 from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
+from messaging.team_options import entry as option_entry
+from messaging.team_options import render as render_options
+from messaging.team_options import team_in_system, team_options
 
 from .flowrequest import FlowRequest, url_of
 
@@ -136,40 +139,52 @@ def select_care_team(request):
     else:
         station = fr.state.care_system
     station = station if station in stations else None
-    teams = teams_in_system(recipients=fr.recipients, station_number=station)
     action = request.POST.get("action")
 
+    def team_ok(team_id) -> bool:
+        return team_in_system(recipients=fr.recipients, station_number=station, team_id=team_id)
+
     search = None
+    chosen_team = None
+    options = None
     if request.method == "POST" and action == "search":
         # Without JavaScript: the finder ranks the system's teams for what the veteran typed.
         query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
         ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
-        teams = [m.recipient for m in ranked]
         search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
-        first = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
+        chosen_team = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
+        options = render_options((option_entry(m.recipient) for m in ranked), chosen_team)
         form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": first}, systems=systems, teams=teams
+            initial={"care_system": station, "care_team": chosen_team},
+            systems=systems,
+            team_ok=team_ok,
         )
     elif request.method == "POST" and action == "update":
         # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
         fr.state.care_system, fr.state.care_team = station, None
         fr.save()
-        form = SelectCareTeamForm(initial={"care_system": station}, systems=systems, teams=teams)
+        form = SelectCareTeamForm(
+            initial={"care_system": station}, systems=systems, team_ok=team_ok
+        )
     elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, teams=teams)
+        form = SelectCareTeamForm(request.POST, systems=systems, team_ok=team_ok)
         if form.is_valid():
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
             return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
+        chosen_team = request.POST.get("care_team")
     else:
-        team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
+        team = fr.state.care_team if team_ok(fr.state.care_team) else None
+        chosen_team = str(team) if team else ""
         form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": str(team) if team else ""},
+            initial={"care_system": station, "care_team": chosen_team},
             systems=systems,
-            teams=teams,
+            team_ok=team_ok,
         )
+    if options is None:
+        options = team_options(recipients=fr.recipients, station_number=station, chosen=chosen_team)
     chosen_system = next((s for s in systems if s.station_number == station), None)
     return render(
         request,
@@ -184,6 +199,7 @@ def select_care_team(request):
             "back_url": fr.back_url(Page.SELECT),
             "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
             "search": search,
+            "team_options": options,
             "max_query_length": MAX_QUERY_LENGTH,
         },
         status=INVALID if form.errors else 200,
