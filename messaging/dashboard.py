@@ -1,9 +1,11 @@
 """The rollout dashboard's figures (rollout.md, "The rollout dashboard").
 
-Every figure is aggregated in the database (GROUP BY, COUNT, AVG, window functions), never
-by loading events one by one, so the page costs the same number of queries, and stays fast,
-with ten events or a million. Every function takes keyword-only arguments; `since` is the
-start of the chosen time window (an aware datetime).
+Metric figures read the hourly rollups (messaging/rollups.py: counts, distinct veterans as
+bitmaps, latency as DDSketch bins) plus the raw events of the hours not rolled up, so the
+page costs the same number of queries, and about the same time, with ten thousand events
+or ten million, and every figure equals the one computed from the raw events. Message and
+CSAT figures read their own tables. Every function takes keyword-only arguments; `since` is
+the start of the chosen time window (an aware datetime).
 """
 
 from __future__ import annotations
@@ -12,18 +14,16 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from . import rollout, telemetry
+from . import rollout, rollups, telemetry
 from .flags import ALL_FLAGS
 from .models import (
     CsatResponse,
     Message,
     MessageState,
-    MetricEvent,
     Platform,
     StageReport,
     VeteranProfile,
@@ -92,44 +92,35 @@ def flag_panels() -> list[dict]:
 
 def write_counts(*, since: datetime) -> list[dict]:
     """Drafts created/updated/deleted and messages sent, by event, flow and status code."""
-    return list(
-        MetricEvent.objects.filter(name__in=telemetry.WRITE_EVENTS, at__gte=since)
-        .values("name", "flow", "status_code")
-        .annotate(count=Count("id"))
-        .order_by("name", "flow", "status_code")
+    rows = rollups.counts(
+        since=since, where=Q(name__in=telemetry.WRITE_EVENTS), by=("name", "flow", "status_code")
     )
+    return [
+        {"name": name, "flow": flow, "status_code": status, "count": n}
+        for (name, flow, status), n in sorted(rows.items(), key=_nulls_first)
+    ]
+
+
+def _nulls_first(item) -> tuple:
+    return tuple((value is not None, value) for value in item[0])
 
 
 # 3. Latency ----------------------------------------------------------------------------
 
 
 def latency_percentiles(*, since: datetime) -> list[dict]:
-    """p50, p95 and p99 (nearest rank: the ceil(p * n)-th smallest value) of latency events
-    per flow and measured event, in one query: ROW_NUMBER and COUNT window functions in the
-    database, only the ranked rows come back (at most 3 per group)."""
-    table = connection.ops.quote_name(MetricEvent._meta.db_table)
-    ranks = ", ".join(f"(n * {p} + 99) / 100" for p in PERCENTILES)  # integer ceil(p% * n)
-    sql = f"""
-        SELECT flow, page, n, rn, value FROM (
-            SELECT flow, page, value,
-                   ROW_NUMBER() OVER (PARTITION BY flow, page ORDER BY value, id) AS rn,
-                   COUNT(*) OVER (PARTITION BY flow, page) AS n
-            FROM {table}
-            WHERE name = %s AND at >= %s AND value IS NOT NULL
-        ) ranked
-        WHERE rn IN ({ranks})
-        ORDER BY flow, page, rn
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [telemetry.LATENCY, connection.ops.adapt_datetimefield_value(since)])
-        rows = cursor.fetchall()
-    groups: dict[tuple[str, str], dict] = {}
-    for flow, page, n, rn, value in rows:
-        group = groups.setdefault((flow, page), {"flow": flow, "event": page, "count": n})
+    """p50, p95 and p99 of latency events per flow and measured event, from the DDSketch of
+    the window (the merged hourly sketches and the raw values of the hours not rolled up;
+    each percentile within 1 % of a value that was measured)."""
+    groups = []
+    for key, agg in sorted(rollups.sets(series=rollups.LATENCY_SERIES, since=since).items()):
+        flow, _, event = key.partition("|")
+        sketch = agg.sketch()
+        group = {"flow": flow, "event": event, "count": agg.count}
         for p in PERCENTILES:
-            if rn == math.ceil(n * p / 100):
-                group[f"p{p}"] = value
-    return list(groups.values())
+            group[f"p{p}"] = sketch.get_quantile_value(p / 100)
+        groups.append(group)
+    return groups
 
 
 # 4. CSAT -------------------------------------------------------------------------------
@@ -222,12 +213,15 @@ def senders_per_month(*, since: datetime) -> dict:
 
 def failed_sends(*, since: datetime) -> dict:
     """message_sent events with a status of 400 or more, of all message_sent events."""
-    rows = list(
-        MetricEvent.objects.filter(name=telemetry.MESSAGE_SENT, at__gte=since)
-        .values("flow")
-        .annotate(total=Count("id"), failed=Count("id", filter=Q(status_code__gte=400)))
-        .order_by("flow")
-    )
+    per_flow: dict[str, dict] = {}
+    by = ("flow", "status_code")
+    for (flow, status), n in rollups.counts(
+        since=since, where=Q(name=telemetry.MESSAGE_SENT), by=by
+    ).items():
+        row = per_flow.setdefault(flow, {"flow": flow, "total": 0, "failed": 0})
+        row["total"] += n
+        row["failed"] += n if status is not None and status >= 400 else 0
+    rows = [per_flow[flow] for flow in sorted(per_flow)]
     for row in rows:
         row["pct"] = _pct(row["failed"], row["total"])
     total = sum(r["total"] for r in rows)
@@ -239,66 +233,50 @@ def conversion_by_flow(*, since: datetime) -> list[dict]:
     """Per flow: distinct veterans with a successful web message_sent event (status below
     400) over distinct veterans with a page view of the interstitial (the start of
     /new-message/). Web only: API clients never see the interstitial."""
-    rows = list(
-        MetricEvent.objects.filter(
-            Q(name=telemetry.PAGE_VIEW, page="interstitial")
-            | Q(name=telemetry.MESSAGE_SENT, status_code__lt=400),
-            at__gte=since,
-            veteran_id__isnull=False,
-        )
-        .exclude(platform__in=[Platform.MOBILE, Platform.MY_VA_HEALTH])
-        .values("flow")
-        .annotate(
-            reached=Count("veteran_id", distinct=True, filter=Q(name=telemetry.PAGE_VIEW)),
-            sent=Count("veteran_id", distinct=True, filter=Q(name=telemetry.MESSAGE_SENT)),
-        )
-        .order_by("flow")
-    )
-    for row in rows:
+    reached = rollups.sets(series="reached", since=since)
+    sent = rollups.sets(series="sent", since=since)
+    rows = []
+    for flow in sorted(reached.keys() | sent.keys()):
+        row = {
+            "flow": flow,
+            "reached": len(reached[flow].veterans) if flow in reached else 0,
+            "sent": len(sent[flow].veterans) if flow in sent else 0,
+        }
         row["pct"] = _pct(row["sent"], row["reached"])
+        rows.append(row)
     return rows
 
 
 def recent_path(*, since: datetime) -> dict:
-    """Among veterans with a page view of "recent" in the window: how many page views (and
-    veterans) of "start-message" and of "select-care-team" came after their first "recent"
-    view. One query: a window function finds each veteran's first "recent" view (a sort by
-    veteran, no self-join)."""
-    table = connection.ops.quote_name(MetricEvent._meta.db_table)
-    since_db = connection.ops.adapt_datetimefield_value(since)
-    sql = f"""
-        SELECT page, COUNT(*), COUNT(DISTINCT veteran_id) FROM (
-            SELECT page, veteran_id, at,
-                   MIN(CASE WHEN page = %s THEN at END)
-                       OVER (PARTITION BY veteran_id) AS first_recent
-            FROM {table}
-            WHERE name = %s AND page IN (%s, %s, %s) AND at >= %s AND veteran_id IS NOT NULL
-        ) views
-        WHERE first_recent IS NOT NULL AND (page = %s OR at > first_recent)
-        GROUP BY page
-    """
-    params = ["recent", telemetry.PAGE_VIEW, "recent", *PATH_PAGES, since_db, "recent"]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    result = {"veterans": 0, **{page: {"views": 0, "veterans": 0} for page in PATH_PAGES}}
-    for page, views, veterans in rows:
-        if page == "recent":
-            result["veterans"] = veterans
-        else:
-            result[page] = {"views": views, "veterans": veterans}
-    result["start_message"] = result.pop("start-message")
-    result["select_care_team"] = result.pop("select-care-team")
+    """Path analysis of "recent": veterans who viewed it in the window, and the page views
+    (and veterans) of "start-message" and of "select-care-team" reached straight from it
+    (the veteran's previous page view, at most 30 minutes before, was "recent")."""
+    viewers = rollups.sets(series="recent", since=since)
+    path = rollups.sets(series=rollups.PATH, since=since)
+    result: dict = {
+        "veterans": len(viewers[""].veterans) if "" in viewers else 0,
+    }
+    for page, name in zip(PATH_PAGES, ("start_message", "select_care_team"), strict=True):
+        agg = path.get(page)
+        result[name] = {
+            "views": agg.count if agg else 0,
+            "veterans": len(agg.veterans) if agg else 0,
+        }
     return result
 
 
 def interaction_counts(*, since: datetime) -> list[dict]:
-    return list(
-        MetricEvent.objects.filter(name=telemetry.INTERACTION, at__gte=since)
-        .values("page")
-        .annotate(count=Count("id"), veterans=Count("veteran_id", distinct=True))
-        .order_by("-count", "page")
-    )
+    totals = rollups.counts(since=since, where=Q(name=telemetry.INTERACTION), by=("page",))
+    veterans = rollups.sets(series="interaction", since=since)
+    rows = [
+        {
+            "page": page,
+            "count": n,
+            "veterans": len(veterans[page].veterans) if page in veterans else 0,
+        }
+        for (page,), n in totals.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["count"], r["page"]))
 
 
 @dataclass(frozen=True)
@@ -321,13 +299,17 @@ class Dashboard:
 
 def device_breakdown(*, since: datetime) -> list[dict]:
     """Successful sends and distinct senders by device class (from the user agent)."""
-    rows = list(
-        MetricEvent.objects.filter(name=telemetry.MESSAGE_SENT, status_code__lt=400, at__gte=since)
-        .exclude(device="")
-        .values("device")
-        .annotate(sends=Count("id"), senders=Count("veteran_id", distinct=True))
-        .order_by("device")
-    )
+    where = Q(name=telemetry.MESSAGE_SENT, status_code__lt=400) & ~Q(device="")
+    sends = rollups.counts(since=since, where=where, by=("device",))
+    senders = rollups.sets(series="sender_device", since=since)
+    rows = [
+        {
+            "device": device,
+            "sends": n,
+            "senders": len(senders[device].veterans) if device in senders else 0,
+        }
+        for (device,), n in sorted(sends.items())
+    ]
     total = sum(r["sends"] for r in rows)
     for row in rows:
         row["pct"] = _pct(row["sends"], total)
@@ -346,24 +328,21 @@ def stage_reports() -> list[dict]:
             if period["stage"] == "off":
                 continue
             start, end = period["start"], period["end"]
-            events = MetricEvent.objects.filter(at__gte=start)
-            if end:
-                events = events.filter(at__lt=end)
+            curated = rollups.sets(series="curated", since=start, until=end)
+            errors = rollups.counts(
+                since=start,
+                until=end,
+                where=Q(name__in=telemetry.WRITE_EVENTS, status_code__gte=400),
+                by=("status_code",),
+            )
             reports.append(
                 {
                     **period,
-                    "veterans": events.filter(flow="curated")
-                    .exclude(veteran_id=None)
-                    .values("veteran_id")
-                    .distinct()
-                    .count(),
+                    "veterans": len(curated[""].veterans) if "" in curated else 0,
                     "criteria": rollout.stage_criteria(since=start, until=end),
-                    "errors": list(
-                        events.filter(name__in=telemetry.WRITE_EVENTS, status_code__gte=400)
-                        .values("status_code")
-                        .annotate(n=Count("id"))
-                        .order_by("status_code")
-                    ),
+                    "errors": [
+                        {"status_code": status, "n": n} for (status,), n in sorted(errors.items())
+                    ],
                     "written": written.get((name, period["stage"])),
                 }
             )

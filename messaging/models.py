@@ -126,10 +126,61 @@ class MetricEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["name", "at"], name="metric_name_at_idx")]
+        indexes = [
+            models.Index(fields=["name", "at"], name="metric_name_at_idx"),
+            # The rollup job and the dashboard's edges read one hour of every kind at once.
+            models.Index(fields=["at"], name="metric_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.flow} {self.status_code}"
+
+
+class MetricHourly(models.Model):
+    """Metric events of one closed hour counted per (name, flow, platform, status, page,
+    device): the dashboard sums these instead of reading events (messaging/rollups.py)."""
+
+    hour = models.DateTimeField()
+    name = models.CharField(max_length=40)
+    flow = models.CharField(max_length=10, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    page = models.CharField(max_length=60, blank=True)
+    device = models.CharField(max_length=10, blank=True)
+    count = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "hour"], name="metric_hourly_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.name} {self.flow} {self.status_code}: {self.count}"
+
+
+class MetricHourlySet(models.Model):
+    """Per closed hour and series (messaging/rollups.py SERIES): the distinct veterans as a
+    roaring bitmap (unions are exact), or latency as DDSketch bins (merges are exact)."""
+
+    hour = models.DateTimeField()
+    series = models.CharField(max_length=20)
+    key = models.CharField(max_length=60, blank=True)
+    count = models.BigIntegerField()
+    veterans = models.BinaryField(null=True)
+    sketch = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["series", "hour"], name="metric_set_series_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.series} {self.key}: {self.count}"
+
+
+class MetricRollupState(models.Model):
+    """One row: every hour before `rolled_until` is in the rollups (and only those)."""
+
+    rolled_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"rolled up until {self.rolled_until}"
 
 
 class Ehr(models.TextChoices):

@@ -14,12 +14,12 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from . import audit
+from . import audit, rollups
 from .flags import ALL_FLAGS
-from .models import CsatResponse, Flag, FlagChange, Flow, Message, MetricEvent, StageReport
+from .models import CsatResponse, Flag, FlagChange, Flow, Message, StageReport
 from .telemetry import DRAFT_CREATED, DRAFT_DELETED, DRAFT_UPDATED, MESSAGE_SENT
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
@@ -85,15 +85,17 @@ def error_rate_criterion(*, since, until=None) -> Criterion:
     """Share of failed draft and send requests, new flow vs base, one-sided two-proportion
     z-test: fails when the new flow's rate is higher with z > 1.645 (p < 0.05), or when
     either flow has fewer than MIN_REQUESTS requests."""
-    events = MetricEvent.objects.filter(
-        name__in=(DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT), at__gte=since
+    rows = rollups.counts(
+        since=since,
+        until=until,
+        where=Q(name__in=(DRAFT_CREATED, DRAFT_UPDATED, DRAFT_DELETED, MESSAGE_SENT)),
+        by=("flow", "status_code"),
     )
-    if until:
-        events = events.filter(at__lt=until)
     counts = {}
     for flow in ("curated", "legacy"):
-        flow_events = events.filter(flow=flow)
-        counts[flow] = (flow_events.count(), flow_events.filter(status_code__gte=400).count())
+        flow_rows = [(status, n) for (f, status), n in rows.items() if f == flow]
+        failed = sum(n for status, n in flow_rows if status is not None and status >= 400)
+        counts[flow] = (sum(n for _, n in flow_rows), failed)
     (n1, f1), (n0, f0) = counts["curated"], counts["legacy"]
     if n1 < MIN_REQUESTS or n0 < MIN_REQUESTS:
         return Criterion(
@@ -124,12 +126,14 @@ def collection_criterion(*, since, until=None) -> Criterion:
     messages = Message.objects.filter(
         state=Message.State.SENT, flow=Flow.CURATED, sent_at__gte=since
     )
-    events = MetricEvent.objects.filter(
-        name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400, at__gte=since
-    )
     if until:
-        messages, events = messages.filter(sent_at__lt=until), events.filter(at__lt=until)
-    stored, recorded = messages.count(), events.count()
+        messages = messages.filter(sent_at__lt=until)
+    recorded = rollups.count(
+        since=since,
+        until=until,
+        where=Q(name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400),
+    )
+    stored = messages.count()
     if not stored:
         return Criterion("collection", False, "no message sent on the new flow yet")
     coverage = recorded / stored
