@@ -77,10 +77,10 @@ def load_data():
 
     from django.contrib.auth import get_user_model
 
-    from messaging.bundle import bundle_parse
-    from messaging.flags import ALL_FLAGS
     from messaging.models import Flag
-    from messaging.services import bundle_load
+    from messaging.recipients.bundle import bundle_parse
+    from messaging.rollout.flags import ALL_FLAGS
+    from messaging.services.bundle import bundle_load
     from tests.factories import big_veteran_bundle
 
     for name, teams, id_base in (("bench.small", SMALL, 1), ("bench.large", LARGE, 2)):
@@ -102,7 +102,7 @@ def signed_in_client(user):
     from django.test import Client
 
     from messaging.recipients import recipients_for
-    from messaging.selectors import systems_offered, teams_in_system
+    from messaging.selectors.teams import systems_offered, teams_in_system
 
     client = Client()
     client.force_login(user)

@@ -1,4 +1,4 @@
-from messaging import flow
+from messaging.compose import flow
 
 
 class FlowStateMiddleware:

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Length
 from waffle.models import AbstractUserFlag
 
+from messaging.common.choices import Category, Ehr, Flow, Platform
+
 models.CharField.register_lookup(Length)
 
 SUBJECT_MAX_LENGTH = 50
@@ -138,7 +140,7 @@ class MetricEvent(models.Model):
 
 class MetricHourly(models.Model):
     """Metric events of one closed hour counted per (name, flow, platform, status, page,
-    device): the dashboard sums these instead of reading events (messaging/rollups.py)."""
+    device): the dashboard sums these instead of reading events (messaging/rollout/rollups.py)."""
 
     hour = models.DateTimeField()
     name = models.CharField(max_length=40)
@@ -157,7 +159,7 @@ class MetricHourly(models.Model):
 
 
 class MetricHourlySet(models.Model):
-    """Per closed hour and series (messaging/rollups.py SERIES): the distinct veterans as a
+    """Per closed hour and series (messaging/rollout/rollups.py SERIES): the distinct veterans as a
     roaring bitmap (unions are exact), or latency as DDSketch bins (merges are exact)."""
 
     hour = models.DateTimeField()
@@ -181,11 +183,6 @@ class MetricRollupState(models.Model):
 
     def __str__(self) -> str:
         return f"rolled up until {self.rolled_until}"
-
-
-class Ehr(models.TextChoices):
-    VISTA = "vista", "VistA"
-    ORACLE_HEALTH = "oracle_health", "Oracle Health"
 
 
 class CareSystem(models.Model):
@@ -301,35 +298,6 @@ class OhRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.veteran_id} @ {self.station_number}"
-
-
-class Category(models.TextChoices):
-    OTHER = "OTHER", "General: Ask questions about non-urgent, non-emergency issues"
-    COVID = "COVID", "COVID: Ask COVID related questions"
-    APPOINTMENTS = (
-        "APPOINTMENTS",
-        "Appointment: Request an appointment or ask about an existing appointment",
-    )
-    MEDICATIONS = (
-        "MEDICATIONS",
-        "Medication: Request to renew a prescription or ask a question about medication",
-    )
-    TEST_RESULTS = (
-        "TEST_RESULTS",
-        "Test: Ask a question about a test/lab result or about a future test or procedure",
-    )
-    EDUCATION = "EDUCATION", "Education: Request health education information"
-
-
-class Flow(models.TextChoices):
-    CURATED = "curated", "Curated list"
-    LEGACY = "legacy", "Legacy compose"
-
-
-class Platform(models.TextChoices):
-    WEB = "web", "Web"
-    MOBILE = "mobile", "VA mobile app"
-    MY_VA_HEALTH = "my_va_health", "My VA Health"
 
 
 class MessageState(models.TextChoices):

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django_guid",
     "messaging",
 ]
+# Development tooling (simulate_traffic for `make run`): never installed in production.
+if not PRODUCTION:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     # A request id for every request (X-Request-ID in and out), on every log line.
@@ -165,9 +168,9 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # A multipart body cut short is refused (400), never parsed without its last file or with
-# its last field half there (messaging/uploads.py); then Django's own handlers.
+# its last field half there (messaging/compose/uploads.py); then Django's own handlers.
 FILE_UPLOAD_HANDLERS = [
-    "messaging.uploads.WholeMultipartUploadHandler",
+    "messaging.compose.uploads.WholeMultipartUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
-from messaging.selectors import demo_accounts
+from messaging.selectors.accounts import demo_accounts
 
 from .forms import SignInForm
 

@@ -1,17 +1,8 @@
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 
-from messaging.bundle import bundle_parse
-from messaging.services import bundle_load
-
 from .factories import DEMO_BUNDLE_PATH
-
-
-def load(data: dict | str | bytes):
-    text = data if isinstance(data, str | bytes) else json.dumps(data)
-    return bundle_load(bundle=bundle_parse(text))
+from .helpers import load
 
 
 @pytest.fixture
@@ -53,8 +44,8 @@ def _fast_password_hashing(settings):
 def set_flags(db):
     """Turn the two product flags on or off for everyone (through the model, so waffle's cache
     is invalidated as it would be in production)."""
-    from messaging.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
     from messaging.models import Flag
+    from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 
     def apply(*, curated: bool, recent: bool):
         for name, on in ((CURATED_LIST_FLOW, curated), (RECENT_RECIPIENTS, recent)):
@@ -68,9 +59,6 @@ def set_flags(db):
     return apply
 
 
-BASE = "/my-health/secure-messages"
-
-
 @pytest.fixture
 def veteran_client(client, demo_data, user_named):
     """A test client signed in as the named demo veteran."""
@@ -80,19 +68,6 @@ def veteran_client(client, demo_data, user_named):
         return client
 
     return sign_in
-
-
-def choose_team(client, station: str, team_id: int):
-    """Walk interstitial -> select care team -> chosen team, as the pages do."""
-    assert client.get(f"{BASE}/new-message/continue/").status_code == 302
-    response = client.post(
-        f"{BASE}/new-message/select-care-team/",
-        {"care_system": station, "care_team": str(team_id), "action": "continue"},
-    )
-    assert response.status_code == 302 and response["Location"].endswith("/start-message/"), (
-        response
-    )
-    return response
 
 
 @pytest.fixture

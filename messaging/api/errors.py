@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from messaging.models import Message
-from messaging.services import AttachmentsRefused, InvalidContactList, RecipientNotAllowed
+from messaging.services.messages import AttachmentsRefused, RecipientNotAllowed
+from messaging.services.teams import InvalidContactList
 
 
 class ApiError(exceptions.APIException):

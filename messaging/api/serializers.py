@@ -4,7 +4,8 @@ recipient and messages; input is checked by the same forms the pages use."""
 from django.utils import timezone
 from rest_framework import serializers
 
-from messaging.models import SUBJECT_MAX_LENGTH, Category, Message
+from messaging.common.choices import Category
+from messaging.models import SUBJECT_MAX_LENGTH, Message
 from messaging.recipients import Recipient, RecipientSet
 
 

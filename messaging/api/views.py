@@ -17,20 +17,24 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import flow, limits, services, telemetry
-from messaging.attachments import rules_for
-from messaging.forms import DraftFieldsForm
-from messaging.models import Category, Message, Platform
+from messaging.common.choices import Category, Platform
+from messaging.compose import flow, limits
+from messaging.compose.attachments import rules_for
+from messaging.compose.forms import DraftFieldsForm
+from messaging.models import Message
 from messaging.recipients import recipients_for
 from messaging.recipients.finder import MAX_QUERY_LENGTH
-from messaging.selectors import (
+from messaging.rollout import telemetry
+from messaging.selectors.messages import (
     FOLDER_IDS,
-    care_team_search,
     draft_for,
     folder_search,
     folders_with_counts,
     message_for,
 )
+from messaging.selectors.teams import care_team_search
+from messaging.services.messages import draft_save, message_delete, message_send
+from messaging.services.teams import contact_list_update
 
 from . import serializers as s
 from .errors import ApiError, validation_errors
@@ -216,7 +220,7 @@ class DraftsView(MessagingApiView):
             values, _ = self.fields(request, request.data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
-        draft, _ = services.draft_save(
+        draft, _ = draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
             category=values["category"],
@@ -243,7 +247,7 @@ class DraftDetailView(MessagingApiView):
             values, _ = self.fields(request, request.data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
-        services.draft_save(
+        draft_save(
             veteran=request.user,
             recipient_id=values["recipient_id"],
             category=values["category"],
@@ -298,7 +302,7 @@ class MessagesView(MessagingApiView):
             values, _ = self.fields(request, data)
         except _FormInvalid as exc:
             return _form_errors_response(exc)
-        result = services.message_send(
+        result = message_send(
             veteran=request.user,
             recipient_id=values["recipient_id"],
             category=values["category"],
@@ -327,7 +331,7 @@ class MessageDetailView(MessagingApiView):
     @extend_schema(parameters=[PLATFORM], responses={204: None, **ERRORS})
     def delete(self, request, message_id: int):
         """Delete one of the veteran's drafts or messages."""
-        services.message_delete(veteran=request.user, message_id=message_id)
+        message_delete(veteran=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -389,7 +393,7 @@ class PreferencesRecipientsView(MessagingApiView):
             t["triage_team_id"]: t["preferred_team"]
             for t in shape.validated_data["updated_triage_teams"]
         }
-        services.contact_list_update(veteran=request.user, preferred=preferred)
+        contact_list_update(veteran=request.user, preferred=preferred)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,55 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0010_care_system_pools_version'),
+        ("messaging", "0010_care_system_pools_version"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MetricHourly',
+            name="MetricHourly",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('name', models.CharField(max_length=40)),
-                ('flow', models.CharField(blank=True, max_length=10)),
-                ('platform', models.CharField(blank=True, max_length=20)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('page', models.CharField(blank=True, max_length=60)),
-                ('device', models.CharField(blank=True, max_length=10)),
-                ('count', models.BigIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("name", models.CharField(max_length=40)),
+                ("flow", models.CharField(blank=True, max_length=10)),
+                ("platform", models.CharField(blank=True, max_length=20)),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("page", models.CharField(blank=True, max_length=60)),
+                ("device", models.CharField(blank=True, max_length=10)),
+                ("count", models.BigIntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='MetricHourlySet',
+            name="MetricHourlySet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('series', models.CharField(max_length=20)),
-                ('key', models.CharField(blank=True, max_length=60)),
-                ('count', models.BigIntegerField()),
-                ('veterans', models.BinaryField(null=True)),
-                ('sketch', models.JSONField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("series", models.CharField(max_length=20)),
+                ("key", models.CharField(blank=True, max_length=60)),
+                ("count", models.BigIntegerField()),
+                ("veterans", models.BinaryField(null=True)),
+                ("sketch", models.JSONField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='MetricRollupState',
+            name="MetricRollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rolled_until', models.DateTimeField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rolled_until", models.DateTimeField(null=True)),
             ],
         ),
         migrations.AddIndex(
-            model_name='metricevent',
-            index=models.Index(fields=['at'], name='metric_at_idx'),
+            model_name="metricevent",
+            index=models.Index(fields=["at"], name="metric_at_idx"),
         ),
         migrations.AddIndex(
-            model_name='metrichourly',
-            index=models.Index(fields=['name', 'hour'], name='metric_hourly_name_idx'),
+            model_name="metrichourly",
+            index=models.Index(fields=["name", "hour"], name="metric_hourly_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='metrichourlyset',
-            index=models.Index(fields=['series', 'hour'], name='metric_set_series_idx'),
+            model_name="metrichourlyset",
+            index=models.Index(fields=["series", "hour"], name="metric_set_series_idx"),
         ),
     ]

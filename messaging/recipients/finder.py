@@ -19,6 +19,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from .common import Recipient
+from .ordering import team_sort_key
 
 MAX_QUERY_LENGTH = 200
 _WORD = re.compile(r"[a-z0-9]+")
@@ -110,8 +111,6 @@ def _score(document: _Document, query: str, query_words: list[str]) -> tuple[flo
 
 def find(recipients: list[Recipient], query: str) -> list[Match]:
     """All `recipients`, best match first; with no usable words, the alphabetical list."""
-    from messaging.selectors import team_sort_key
-
     query_words = _query_words(query or "")
     ranked = []
     for recipient in recipients:
@@ -149,3 +148,10 @@ def _vocabulary_words() -> frozenset[str]:
         for text in (care_type, *phrases):
             found.update(words(text))
     return frozenset(w for w in found if w not in STOPWORDS)
+
+
+def team_label(recipient: Recipient) -> str:
+    """How a team is offered: its display name, plus the plain type of care when the name
+    only has an abbreviation ("VHA SPO BHIP Team 3 (Mental health)")."""
+    plain = plain_type_of_care(recipient.display_name)
+    return f"{recipient.display_name} ({plain})" if plain else recipient.display_name

@@ -1,269 +1,47 @@
-"""The new-message flow's pages. Thin: forms validate, `flow` routes, services write."""
+"""Start message and legacy compose: small views over named helpers. Forms validate, `flow`
+routes, services write; the helpers below do one thing each."""
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
-from messaging import flow, limits, services, telemetry
-from messaging.attachments import rules_for
-from messaging.flow import FlowState, Page
-from messaging.forms import ComposeForm, DraftFieldsForm, RecentTeamForm, SelectCareTeamForm
-from messaging.models import Flow, Message, Platform
+from messaging.common.choices import Ehr, Flow, Platform
+from messaging.compose import flow, limits
+from messaging.compose.attachments import AttachmentRules, rules_for
+from messaging.compose.flow import FlowState, Page
+from messaging.compose.forms import ComposeForm, DraftFieldsForm
+from messaging.compose.signature import signed_body
+from messaging.models import Message
 from messaging.recipients import Recipient
-from messaging.recipients.finder import MAX_QUERY_LENGTH, plain_type_of_care
-from messaging.selectors import (
-    care_team_search,
-    draft_for,
-    name_changes,
-    systems_offered,
-    team_label,
-    teams_in_system,
+from messaging.rollout import telemetry
+from messaging.selectors.messages import draft_for, message_of_another
+from messaging.services.messages import (
+    SOMETHING_WENT_WRONG,
+    AttachmentsRefused,
+    RecipientNotAllowed,
+    draft_save,
+    message_send,
 )
-from messaging.services import SOMETHING_WENT_WRONG, AttachmentsRefused, RecipientNotAllowed
-from messaging.team_options import entry as option_entry
-from messaging.team_options import render as render_options
-from messaging.team_options import team_in_system, team_options
 
-from .flowrequest import FlowRequest, url_of
+from .flowrequest import INVALID, FlowRequest, url_of
 
 log = logging.getLogger(__name__)
-INVALID = 422  # a form that comes back with errors
 PENDING_FIELDS = ("category", "subject", "body")
 
 
-# --- 1. Interstitial (and, with the curated flag off, the legacy compose page) -------------
+# --- Start message (curated) and legacy compose (curated flag off) -------------------------
 
-
-@require_http_methods(["GET", "POST"])
-def interstitial(request):
-    fr = FlowRequest(request)
-    if request.GET.get("from") in ("inbox", "sent", "drafts"):
-        fr.state.origin = request.GET["from"]
-        fr.save()
-    if flow.new_message_page(fr.flags, fr.state) == Page.LEGACY:
-        return compose(request, fr, legacy=True)
-    if request.method == "POST":
-        return interstitial_continue(request)
-    if redirect_response := fr.guard(Page.INTERSTITIAL):
-        return redirect_response
-    return render(
-        request,
-        "messaging/interstitial.html",
-        {"curated": fr.flags.curated, "back_url": fr.back_url(Page.INTERSTITIAL)},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def interstitial_continue(request):
-    """ "Continue to start message": records that the interstitial was accepted."""
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.INTERSTITIAL):
-        return redirect_response
-    fr.state.accepted = True
-    fr.state.ensure_send_key()
-    return fr.go(flow.continue_from(Page.INTERSTITIAL, fr.flags, fr.facts))
-
-
-# --- 2. Recent care teams ------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-def recent(request):
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.RECENT):
-        return redirect_response
-    initial = {"recipient": str(fr.state.care_team)} if fr.state.care_team else {}
-    form = RecentTeamForm(
-        request.POST if request.method == "POST" else None, teams=fr.recent, initial=initial
-    )
-    if request.method == "POST":
-        if form.is_valid():
-            chosen = form.chosen()
-            if chosen is not None:
-                fr.state.care_system, fr.state.care_team = (
-                    chosen.care_system.station_number,
-                    chosen.id,
-                )
-            return fr.go(
-                flow.continue_from(
-                    Page.RECENT, fr.flags, fr.facts, different_team=form.different_team
-                )
-            )
-    return render(
-        request,
-        "messaging/recent.html",
-        {
-            "form": form,
-            "rows": [{"team": t, "plain": plain_type_of_care(t.display_name)} for t in fr.recent],
-            "back_url": fr.back_url(Page.RECENT),
-            "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
-        },
-        status=INVALID if form.errors else 200,
-    )
-
-
-# --- 3. Select care team -------------------------------------------------------------------
-
-
-def _blocked_warning(fr: FlowRequest) -> str | None:
-    recipients = fr.recipients
-    systems = recipients.blocked_systems
-    if len(systems) == 1 and len(recipients.blocked_teams) == recipients.teams_count(systems[0]):
-        return f"You can't send messages to care teams at {systems[0].name}"
-    if len(recipients.blocked_teams) == 1:
-        return f"You can't send messages to {recipients.blocked_teams[0].display_name}"
-    if recipients.blocked_teams:
-        return "You can't send messages to some of your care teams"
-    return None
-
-
-@require_http_methods(["GET", "POST"])
-def select_care_team(request):
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.SELECT):
-        return redirect_response
-    systems = systems_offered(recipients=fr.recipients)
-    stations = {s.station_number for s in systems}
-    if len(systems) == 1:
-        station = systems[0].station_number
-    elif request.method == "POST":
-        station = request.POST.get("care_system") or None
-    else:
-        station = fr.state.care_system
-    station = station if station in stations else None
-    action = request.POST.get("action")
-
-    def team_ok(team_id) -> bool:
-        return team_in_system(recipients=fr.recipients, station_number=station, team_id=team_id)
-
-    search = None
-    chosen_team = None
-    options = None
-    if request.method == "POST" and action == "search":
-        # Without JavaScript: the finder ranks the system's teams for what the veteran typed.
-        query = request.POST.get("team_query", "")[:MAX_QUERY_LENGTH]
-        ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
-        search = {"query": query, "matches": sum(1 for m in ranked if m.score > 0)}
-        fr.state.care_system, fr.state.care_team = station, None
-        fr.save()
-        chosen_team = next((str(m.recipient.id) for m in ranked if m.score > 0), "")
-        options = render_options((option_entry(m.recipient) for m in ranked), chosen_team)
-        form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": chosen_team},
-            systems=systems,
-            team_ok=team_ok,
-        )
-    elif request.method == "POST" and action == "update":
-        # Without JavaScript: choosing a system re-renders the list for it (and clears the team).
-        fr.state.care_system, fr.state.care_team = station, None
-        fr.save()
-        form = SelectCareTeamForm(
-            initial={"care_system": station}, systems=systems, team_ok=team_ok
-        )
-    elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, systems=systems, team_ok=team_ok)
-        if form.is_valid():
-            fr.state.care_system = form.cleaned_data["care_system"]
-            fr.state.care_team = int(form.cleaned_data["care_team"])
-            return fr.go(flow.continue_from(Page.SELECT, fr.flags, fr.facts))
-        chosen_team = request.POST.get("care_team")
-    else:
-        team = fr.state.care_team if team_ok(fr.state.care_team) else None
-        chosen_team = str(team) if team else ""
-        form = SelectCareTeamForm(
-            initial={"care_system": station, "care_team": chosen_team},
-            systems=systems,
-            team_ok=team_ok,
-        )
-    if options is None:
-        options = team_options(recipients=fr.recipients, station_number=station, chosen=chosen_team)
-    chosen_system = next((s for s in systems if s.station_number == station), None)
-    return render(
-        request,
-        "messaging/select_care_team.html",
-        {
-            "form": form,
-            "systems": systems,
-            "chosen_system": chosen_system,
-            "has_vista_system": any(s.ehr == "vista" for s in systems),
-            "blocked_warning": _blocked_warning(fr),
-            "blocked_systems": fr.recipients.blocked_systems,
-            "back_url": fr.back_url(Page.SELECT),
-            "name_changes": name_changes(veteran=request.user, recipients=fr.recipients),
-            "search": search,
-            "team_options": options,
-            "max_query_length": MAX_QUERY_LENGTH,
-        },
-        status=INVALID if form.errors else 200,
-    )
-
-
-@require_GET
-def select_care_team_teams(request):
-    """JSON for the script: the teams of one care system, as the page would list them."""
-    fr = FlowRequest(request)
-    if not fr.flags.curated:
-        raise Http404
-    station = request.GET.get("care_system", "")
-    system = next(
-        (s for s in fr.recipients.messageable_systems if s.station_number == station), None
-    )
-    if system is None:
-        return JsonResponse(
-            {"errors": [{"title": "Select a VA health care system", "status": "400"}]}, status=400
-        )
-    fr.state.care_system, fr.state.care_team = station, None
-    fr.save()
-    teams = teams_in_system(recipients=fr.recipients, station_number=station)
-    return JsonResponse(
-        {
-            "careSystem": {
-                "stationNumber": system.station_number,
-                "name": system.name,
-                "ehr": system.ehr,
-            },
-            "teams": [{"id": t.id, "name": team_label(t)} for t in teams],
-        }
-    )
-
-
-@require_GET
-def select_care_team_search(request):
-    """JSON for the script: the ids of the system's teams that match a plain-language query,
-    best first, with the words that matched (the combo box shows them first as one types)."""
-    fr = FlowRequest(request)
-    if not fr.flags.curated:
-        raise Http404
-    query = request.GET.get("query", "")
-    if len(query) > MAX_QUERY_LENGTH:
-        return JsonResponse({"errors": [{"title": "Query too long", "status": "400"}]}, status=400)
-    station = request.GET.get("care_system", "")
-    if not any(s.station_number == station for s in fr.recipients.messageable_systems):
-        return JsonResponse(
-            {"errors": [{"title": "Select a VA health care system", "status": "400"}]}, status=400
-        )
-    ranked = [
-        m
-        for m in care_team_search(recipients=fr.recipients, query=query, station_number=station)
-        if m.score > 0
-    ]
-    return JsonResponse(
-        {
-            "ids": [m.recipient.id for m in ranked],
-            "matched": {str(m.recipient.id): list(m.matched) for m in ranked},
-        }
-    )
-
-
-# --- 4. Start message (and 7. legacy compose) ----------------------------------------------
+TEMPLATE = "messaging/start_message.html"
 
 
 def _saved_status(message: Message) -> str:
@@ -290,19 +68,81 @@ def _typed(request) -> dict[str, str]:
     return {k: request.POST.get(k, "") for k in (*PENDING_FIELDS, "recipient")}
 
 
-def _signature_block(form: ComposeForm) -> tuple[str, str] | None:
-    if not form.signs:
-        return None
-    return form.cleaned_data["signature_name"], form.cleaned_data["signature_certified"]
+@dataclass
+class ComposePage:
+    """One showing of start message or legacy compose: the team, the draft, the rules."""
+
+    page: Page
+    recipient: Recipient | None
+    draft: Message | None
+    back_url: str
+    initial: dict
+    legacy_recipients: list[Recipient] | None = None
+
+    @property
+    def legacy(self) -> bool:
+        return self.page == Page.LEGACY
+
+    @property
+    def flow_name(self) -> str:
+        return Flow.LEGACY if self.legacy else Flow.CURATED
+
+    @cached_property
+    def rules(self) -> AttachmentRules:
+        return rules_for(self.recipient.source if self.recipient else Ehr.VISTA)
+
+    def form(self, data=None, files=None) -> ComposeForm:
+        """The whole form: the four draft fields, attachments and, when needed, the signature."""
+        return ComposeForm(
+            data,
+            files,
+            recipient=self.recipient,
+            rules=self.rules,
+            legacy_recipients=self.legacy_recipients,
+            signature=bool(self.recipient and self.recipient.signature_required),
+            initial=self.initial,
+        )
+
+    def draft_fields_form(self, data) -> DraftFieldsForm:
+        """The four fields a draft keeps (never attachments or a signature)."""
+        return DraftFieldsForm(
+            data,
+            recipient=self.recipient,
+            rules=self.rules,
+            legacy_recipients=self.legacy_recipients,
+        )
+
+    def context(self, **extra) -> dict:
+        return {
+            "page": self.page,
+            "recipient": self.recipient,
+            "draft": self.draft,
+            "back_url": self.back_url,
+            "legacy": self.legacy,
+            "saved_status": _saved_status(self.draft) if self.draft else "",
+            **extra,
+        }
 
 
-def _draft_fields_valid(request, recipient, rules, legacy_recipients) -> DraftFieldsForm:
-    return DraftFieldsForm(
-        request.POST, recipient=recipient, rules=rules, legacy_recipients=legacy_recipients
+def _compose_page(
+    *,
+    fr: FlowRequest,
+    page: Page,
+    recipient: Recipient | None,
+    draft: Message | None,
+    legacy_recipients: list[Recipient] | None = None,
+) -> ComposePage:
+    return ComposePage(
+        page=page,
+        recipient=recipient,
+        draft=draft,
+        back_url=fr.back_url(page),
+        initial=_initial(fr.state, draft),
+        legacy_recipients=legacy_recipients,
     )
 
 
-def _adopt_posted_page(request, fr: FlowRequest, *, legacy: bool) -> None:
+def _adopt_posted_page(*, request, fr: FlowRequest, legacy: bool) -> None:
     """Every tab of a session shares one flow state, so a form speaks for its own page: the
     care team it showed and the draft it edits, whatever another tab chose meanwhile."""
     if "draft_id" in request.POST:
@@ -317,118 +157,138 @@ def _adopt_posted_page(request, fr: FlowRequest, *, legacy: bool) -> None:
         fr.state.accepted = fr.state.accepted or recipient is not None
 
 
-def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
-    """Start message (curated) or the legacy compose page (curated flag off)."""
-    fr = fr or FlowRequest(request)
+def _open_draft(*, request, fr: FlowRequest) -> Message | None:
+    """The draft the page edits: None when there is none or it was deleted meanwhile (another
+    tab: a new one starts), a 404 when the id is another veteran's."""
+    if fr.state.draft_id is None:
+        return None
+    try:
+        return draft_for(veteran=request.user, draft_id=fr.state.draft_id)
+    except Message.DoesNotExist as exc:
+        if message_of_another(veteran=request.user, message_id=fr.state.draft_id):
+            raise Http404("No such draft") from exc
+        fr.state.draft_id = None
+        fr.save()
+        return None
+
+
+def _page_changed(*, request, fr: FlowRequest, redirect_response):
+    """Start message may not be shown now. E.g. the flag was rolled back while the veteran
+    typed: the text goes along to the page they are sent to (legacy compose fills itself
+    from it)."""
+    if request.method == "POST" and redirect_response.url != url_of(Page.INBOX):
+        fr.state.pending = {**_typed(request), "recipient": str(fr.state.care_team or "")}
+        fr.save()
+        messages.warning(
+            request,
+            "We didn’t send your message: this page changed while you were writing. "
+            "Check your message, then select Send again."
+            + (" Attach your files again." if request.FILES else ""),
+        )
+    return redirect_response
+
+
+def _choose_again(*, request, fr: FlowRequest):
+    """The chosen team is no longer one the veteran may write to: back to select care team,
+    with what they typed kept."""
     if request.method == "POST":
-        _adopt_posted_page(request, fr, legacy=legacy)
-    if not legacy and (redirect_response := fr.guard(Page.START)):
-        if request.method == "POST" and redirect_response.url != url_of(Page.INBOX):
-            # E.g. the flag was rolled back while the veteran typed: the text goes along to
-            # the page they are sent to (the legacy compose page fills itself from it).
-            fr.state.pending = {**_typed(request), "recipient": str(fr.state.care_team or "")}
-            fr.save()
-            messages.warning(
-                request,
-                "We didn’t send your message: this page changed while you were writing. "
-                "Check your message, then select Send again."
-                + (" Attach your files again." if request.FILES else ""),
-            )
-        return redirect_response
-    if legacy and not fr.recipients.can_message_anyone:
+        fr.state.pending = _typed(request)
+    fr.state.care_team = None
+    fr.save()
+    messages.warning(
+        request, "You can’t send messages to that care team anymore. Select a different care team."
+    )
+    return redirect(url_of(Page.SELECT))
+
+
+def _legacy_recipients(*, fr: FlowRequest) -> list[Recipient]:
+    """Legacy compose's "To" list: every team the veteran may message, by system then name."""
+    return sorted(
+        fr.recipients.messageable,
+        key=lambda r: (r.care_system.name.casefold(), r.display_name.casefold()),
+    )
+
+
+def _legacy_recipient(*, request, fr: FlowRequest, draft: Message | None) -> Recipient | None:
+    """The team chosen in legacy compose's "To" select: posted, kept, or the draft's."""
+    chosen_id = request.POST.get("recipient") if request.method == "POST" else None
+    chosen_id = (
+        chosen_id or fr.state.pending.get("recipient") or (draft and draft.care_team.upstream_id)
+    )
+    recipient = fr.recipients.get(chosen_id)
+    return recipient if recipient and recipient.can_message else None
+
+
+@require_http_methods(["GET", "POST"])
+def start_message(request):
+    """Start message: write to the care team chosen in the flow."""
+    fr = FlowRequest(request)
+    if request.method == "POST":
+        _adopt_posted_page(request=request, fr=fr, legacy=False)
+    if redirect_response := fr.guard(Page.START):
+        return _page_changed(request=request, fr=fr, redirect_response=redirect_response)
+    draft = _open_draft(request=request, fr=fr)
+    recipient = fr.recipients.get(fr.state.care_team)
+    # A blocked team is refused on send (the page comes back with the text and the error);
+    # a team that is no longer the veteran's at all sends them to choose another.
+    if recipient is None or (request.method == "GET" and not recipient.can_message):
+        return _choose_again(request=request, fr=fr)
+    page = _compose_page(fr=fr, page=Page.START, recipient=recipient, draft=draft)
+    return _show_or_write(request=request, fr=fr, page=page)
+
+
+def legacy_compose(request, fr: FlowRequest):
+    """Legacy compose (curated flag off, at /new-message/ once the interstitial is accepted):
+    a "To" select of every team instead of the flow's chosen team."""
+    if request.method == "POST":
+        _adopt_posted_page(request=request, fr=fr, legacy=True)
+    if not fr.recipients.can_message_anyone:
         return fr.guard(Page.INTERSTITIAL)
-    page = Page.LEGACY if legacy else Page.START
-    draft = None
-    if fr.state.draft_id is not None:
-        try:
-            draft = draft_for(veteran=request.user, draft_id=fr.state.draft_id)
-        except Message.DoesNotExist as exc:
-            if Message.objects.filter(pk=fr.state.draft_id).exclude(veteran=request.user).exists():
-                raise Http404("No such draft") from exc
-            fr.state.draft_id = None  # deleted meanwhile (another tab): start a new one
-            fr.save()
+    draft = _open_draft(request=request, fr=fr)
+    legacy_recipients = _legacy_recipients(fr=fr)
+    page = _compose_page(
+        fr=fr,
+        page=Page.LEGACY,
+        recipient=_legacy_recipient(request=request, fr=fr, draft=draft),
+        draft=draft,
+        legacy_recipients=legacy_recipients,
+    )
+    return _show_or_write(request=request, fr=fr, page=page)
 
-    legacy_recipients = None
-    if legacy:
-        legacy_recipients = sorted(
-            fr.recipients.messageable,
-            key=lambda r: (r.care_system.name.casefold(), r.display_name.casefold()),
-        )
-        chosen_id = request.POST.get("recipient") if request.method == "POST" else None
-        chosen_id = (
-            chosen_id
-            or fr.state.pending.get("recipient")
-            or (draft and draft.care_team.upstream_id)
-        )
-        recipient = fr.recipients.get(chosen_id)
-        recipient = recipient if recipient and recipient.can_message else None
-    else:
-        recipient = fr.recipients.get(fr.state.care_team)
-        # A blocked team is refused on send (the page comes back with the text and the error);
-        # a team that is no longer the veteran's at all sends them to choose another.
-        if recipient is None or (request.method == "GET" and not recipient.can_message):
-            if request.method == "POST":
-                fr.state.pending = _typed(request)
-            fr.state.care_team = None
-            fr.save()
-            messages.warning(
-                request,
-                "You can’t send messages to that care team anymore. Select a different care team.",
-            )
-            return redirect(url_of(Page.SELECT))
-    rules = rules_for(recipient.source if recipient else "vista")
-    signature = bool(recipient and recipient.signature_required)
 
-    def make_form(data=None, files=None):
-        return ComposeForm(
-            data,
-            files,
-            recipient=recipient,
-            rules=rules,
-            legacy_recipients=legacy_recipients,
-            signature=signature,
-            initial=_initial(fr.state, draft),
-        )
-
-    context = {
-        "page": page,
-        "recipient": recipient,
-        "draft": draft,
-        "back_url": fr.back_url(page),
-        "legacy": legacy,
-        "saved_status": _saved_status(draft) if draft else "",
-    }
+def _show_or_write(*, request, fr: FlowRequest, page: ComposePage):
+    """GET shows the page; POST goes to another page of the flow, saves or sends."""
     if request.method == "GET":
         fr.save()
-        return render(request, "messaging/start_message.html", {**context, "form": make_form()})
-
+        return render(request, TEMPLATE, page.context(form=page.form()))
     if not request.POST.get("idempotency_key"):
         request.POST = request.POST.copy()
         request.POST["idempotency_key"] = fr.state.ensure_send_key()
     action = request.POST.get("action", "send")
-    flow_name = Flow.LEGACY if legacy else Flow.CURATED
     if action in ("change-team", "delete-draft"):
         fr.state.pending = _typed(request)
         return fr.go(Page.SELECT if action == "change-team" else "delete-draft")
+    return _write(request=request, fr=fr, page=page, action=action)
+
+
+def _write(*, request, fr: FlowRequest, page: ComposePage, action: str):
+    """Save the draft or send it, within the veteran's rate, and record the metric."""
     started = time.perf_counter()
     saving = action in ("save-draft", "autosave")
     if saving:
         event = telemetry.DRAFT_UPDATED if fr.state.draft_id else telemetry.DRAFT_CREATED
     else:
         event = telemetry.MESSAGE_SENT
+    autosave = action == "autosave"
     if limited := limits.check(request, limits.DRAFT_SAVE if saving else limits.SEND):
-        response = _rate_limited(request, fr, limited, action, context, make_form)
+        response = _rate_limited(request=request, fr=fr, page=page, limited=limited, json=autosave)
     elif saving:
-        response = _save_draft(
-            request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
-        )
+        response = _save_draft(request=request, fr=fr, page=page, autosave=autosave)
     else:
-        response = _send(
-            request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name
-        )
+        response = _send(request=request, fr=fr, page=page)
     telemetry.record_request(
         event,
-        flow=flow_name,
+        flow=page.flow_name,
         platform=Platform.WEB,
         status_code=response.status_code,
         started=started,
@@ -438,218 +298,139 @@ def compose(request, fr: FlowRequest | None = None, *, legacy: bool = False):
     return response
 
 
-def _rate_limited(request, fr, limited: limits.Limited, action, context, make_form):
+def _rate_limited(
+    *, request, fr: FlowRequest, page: ComposePage, limited: limits.Limited, json: bool
+):
     """Over the veteran's rate: nothing stored, the text stays on the page, try again later."""
-    if action == "autosave":
+    if json:
         response = JsonResponse({"errors": {"__all__": [{"message": limited.message}]}}, status=429)
     else:
-        form = make_form(request.POST, request.FILES)
+        form = page.form(request.POST, request.FILES)
         form.is_valid()
         form.add_error(None, limited.message)
         fr.save()
-        context = {**context, "files_dropped": bool(request.FILES)}
-        response = render(
-            request, "messaging/start_message.html", {**context, "form": form}, status=429
-        )
+        context = page.context(form=form, files_dropped=bool(request.FILES))
+        response = render(request, TEMPLATE, context, status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
 
 
-def _sent(request, flow_name: str | None = None):
-    flow.clear(request)
-    if flow_name:
-        request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
-    messages.success(request, "Message sent", extra_tags="message-sent")
-    return redirect(url_of(Page.INBOX))
-
-
-def _store_draft(request, fr: FlowRequest, recipient: Recipient, form, flow_name: str) -> Message:
+def _store_draft(*, request, fr: FlowRequest, page: ComposePage, form) -> Message:
     """Save the four draft fields of a valid form; the flow state remembers the draft."""
-    draft, _ = services.draft_save(
+    draft, _ = draft_save(
         veteran=request.user,
-        recipient_id=recipient.id,
+        recipient_id=page.recipient.id,
         category=form.cleaned_data["category"],
         subject=form.cleaned_data["subject"],
         body=form.cleaned_data["body"],
         draft_id=fr.state.draft_id,
-        flow=flow_name,
+        flow=page.flow_name,
         platform=Platform.WEB,
     )
     fr.state.draft_id = draft.pk
     return draft
 
 
-def _save_draft(
-    request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name, action
-):
-    form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
-    autosave = action == "autosave"
-    if form.is_valid() and recipient is not None:
+def _save_draft(*, request, fr: FlowRequest, page: ComposePage, autosave: bool):
+    """Save draft (a button, or the script's autosave as JSON)."""
+    form = page.draft_fields_form(request.POST)
+    if form.is_valid() and page.recipient is not None:
         try:
-            draft = _store_draft(request, fr, recipient, form, flow_name)
+            draft = _store_draft(request=request, fr=fr, page=page, form=form)
         except RecipientNotAllowed as exc:
             form.add_error(None, exc.message)
         except Message.DoesNotExist as exc:
             raise Http404("No such draft") from exc
         else:
-            fr.state.pending = {}
-            fr.save()
-            if autosave:
-                return JsonResponse({"draftId": draft.pk, "status": _saved_status(draft)})
-            if request.FILES or request.POST.get("signature_name"):
-                messages.warning(
-                    request,
-                    "We saved your message without attachments or your signature. "
-                    "Drafts never keep them: add them again before you send.",
-                )
-            return redirect(request.path)
+            return _draft_saved(request=request, fr=fr, draft=draft, autosave=autosave)
     if autosave:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=INVALID)
-    full = make_form(request.POST, request.FILES)
+    full = page.form(request.POST, request.FILES)
     full.is_valid()
     for error in form.non_field_errors():
         full.add_error(None, error)
-    return render(
-        request, "messaging/start_message.html", {**context, "form": full}, status=INVALID
-    )
+    return render(request, TEMPLATE, page.context(form=full), status=INVALID)
 
 
-def _send(request, fr, recipient, rules, legacy_recipients, context, make_form, flow_name):
-    form = make_form(request.POST, request.FILES)
-    if form.is_valid() and recipient is not None:
-        body = form.cleaned_data["body"]
-        if signature := _signature_block(form):
-            body = services.signed_body(body=body, full_name=signature[0], on=timezone.localdate())
-        try:
-            services.message_send(
-                veteran=request.user,
-                recipient_id=recipient.id,
-                category=form.cleaned_data["category"],
-                subject=form.cleaned_data["subject"],
-                body=body,
-                idempotency_key=form.cleaned_data.get("idempotency_key") or "",
-                draft_id=fr.state.draft_id,
-                files=form.cleaned_data.get("attachments") or [],
-                flow=flow_name,
-                platform=Platform.WEB,
-            )
-        except RecipientNotAllowed as exc:
-            form.add_error(None, exc.message)
-        except AttachmentsRefused as exc:
-            for error in exc.errors:
-                form.add_error("attachments", error.message)
-        except Message.DoesNotExist as exc:
-            raise Http404("No such draft") from exc
-        except Exception:  # storage or database failure: keep everything, save the draft
-            log.exception("send failed")
-            form.add_error(None, SOMETHING_WENT_WRONG)
-        else:
-            return _sent(request, flow_name)
-    # Nothing typed is lost: the page comes back filled, and the draft is saved when it can be.
-    draft_form = _draft_fields_valid(request, recipient, rules, legacy_recipients)
+def _draft_saved(*, request, fr: FlowRequest, draft: Message, autosave: bool):
+    fr.state.pending = {}
+    fr.save()
+    if autosave:
+        return JsonResponse({"draftId": draft.pk, "status": _saved_status(draft)})
+    if request.FILES or request.POST.get("signature_name"):
+        messages.warning(
+            request,
+            "We saved your message without attachments or your signature. "
+            "Drafts never keep them: add them again before you send.",
+        )
+    return redirect(request.path)
+
+
+def _send(*, request, fr: FlowRequest, page: ComposePage):
+    """Send: to the inbox with "Message sent", or the page again with every word kept."""
+    form = page.form(request.POST, request.FILES)
+    if form.is_valid() and page.recipient is not None:
+        if _sent_now(request=request, fr=fr, page=page, form=form):
+            return _sent(request=request, flow_name=page.flow_name)
+    context = _keep_typed(request=request, fr=fr, page=page)
+    context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
+    return render(request, TEMPLATE, {**context, "form": form}, status=INVALID)
+
+
+def _sent_now(*, request, fr: FlowRequest, page: ComposePage, form: ComposeForm) -> bool:
+    """Send a valid form's message; a refusal becomes an error on the form (False)."""
+    body = form.cleaned_data["body"]
+    if form.signs:
+        body = signed_body(
+            body=body, full_name=form.cleaned_data["signature_name"], on=timezone.localdate()
+        )
+    try:
+        message_send(
+            veteran=request.user,
+            recipient_id=page.recipient.id,
+            category=form.cleaned_data["category"],
+            subject=form.cleaned_data["subject"],
+            body=body,
+            idempotency_key=form.cleaned_data.get("idempotency_key") or "",
+            draft_id=fr.state.draft_id,
+            files=form.cleaned_data.get("attachments") or [],
+            flow=page.flow_name,
+            platform=Platform.WEB,
+        )
+    except RecipientNotAllowed as exc:
+        form.add_error(None, exc.message)
+    except AttachmentsRefused as exc:
+        for error in exc.errors:
+            form.add_error("attachments", error.message)
+    except Message.DoesNotExist as exc:
+        raise Http404("No such draft") from exc
+    except Exception:  # storage or database failure: keep everything, save the draft
+        log.exception("send failed")
+        form.add_error(None, SOMETHING_WENT_WRONG)
+    else:
+        return True
+    return False
+
+
+def _keep_typed(*, request, fr: FlowRequest, page: ComposePage) -> dict:
+    """After a failed send nothing typed is lost: the draft is saved when it can be."""
+    context = page.context()
+    draft_form = page.draft_fields_form(request.POST)
+    recipient = page.recipient
     if recipient is not None and recipient.can_message and draft_form.is_valid():
         try:
-            draft = _store_draft(request, fr, recipient, draft_form, flow_name)
+            draft = _store_draft(request=request, fr=fr, page=page, form=draft_form)
             context = {**context, "draft": draft, "saved_status": _saved_status(draft)}
         except (RecipientNotAllowed, Message.DoesNotExist):
             pass
         except Exception:  # the last saved draft stays intact
             log.exception("draft save after failed send failed")
     fr.save()
-    context["files_dropped"] = bool(request.FILES)  # browsers can't re-fill a file input
-    return render(
-        request, "messaging/start_message.html", {**context, "form": form}, status=INVALID
-    )
+    return context
 
 
-@require_http_methods(["GET", "POST"])
-def start_message(request):
-    return compose(request)
-
-
-# --- Delete draft, reopen a draft -----------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-def delete_draft(request):
-    fr = FlowRequest(request)
-    back = url_of(Page.START if fr.flags.curated else Page.LEGACY)
-    if request.method == "POST":
-        had_draft = fr.state.draft_id is not None
-        flow_name = fr.flags.flow
-        started = time.perf_counter()
-        if had_draft:
-            try:
-                services.draft_delete(veteran=request.user, draft_id=fr.state.draft_id)
-            except Message.DoesNotExist as exc:
-                telemetry.record_request(
-                    telemetry.DRAFT_DELETED,
-                    flow=flow_name,
-                    platform=Platform.WEB,
-                    status_code=404,
-                    started=started,
-                    veteran_id=request.user.pk,
-                    device=telemetry.device_of(request),
-                )
-                raise Http404("No such draft") from exc
-            telemetry.record_request(
-                telemetry.DRAFT_DELETED,
-                flow=flow_name,
-                platform=Platform.WEB,
-                status_code=302,
-                started=started,
-                veteran_id=request.user.pk,
-                device=telemetry.device_of(request),
-            )
-        flow.clear(request)
-        messages.success(request, "Draft was successfully deleted.")
-        return redirect(url_of("drafts" if had_draft else "inbox"))
-    return render(request, "messaging/delete_draft.html", {"back_url": back})
-
-
-@require_GET
-def draft_open(request, draft_id: int):
-    """Reopen a draft from Drafts into start message (or legacy compose, flag off)."""
-    try:
-        draft = draft_for(veteran=request.user, draft_id=draft_id)
-    except Message.DoesNotExist as exc:
-        raise Http404("No such draft") from exc
-    fr = FlowRequest(request)
-    recipient: Recipient | None = fr.recipients.get(draft.care_team.upstream_id)
-    fr.state = FlowState(
-        accepted=True,
-        care_system=recipient.care_system.station_number if recipient else None,
-        care_team=recipient.id if recipient else None,
-        draft_id=draft.pk,
-        origin="drafts",
-    )
-    fr.state.ensure_send_key()
-    return fr.go(Page.START if fr.flags.curated else Page.LEGACY)
-
-
-# --- 5. Care team help --------------------------------------------------------------------
-
-
-@require_GET
-def care_team_help(request):
-    fr = FlowRequest(request)
-    if redirect_response := fr.guard(Page.HELP):
-        return redirect_response
-    return render(
-        request,
-        "messaging/care_team_help.html",
-        {
-            "has_vista": fr.recipients.has_vista,
-            "has_oh": fr.recipients.has_oh,
-            "back_url": fr.back_url(Page.HELP),
-        },
-    )
-
-
-@require_http_methods(["POST"])
-def name_changes_dismiss(request):
-    """Dismiss the "{old} is now {new}" notices shown, for good."""
-    pool_ids = [int(v) for v in request.POST.getlist("pool") if v.isdigit()][:4]
-    services.name_changes_dismiss(veteran=request.user, pool_ids=pool_ids)
-    back = request.POST.get("next")
-    return redirect(url_of(Page.RECENT if back == "recent" else Page.SELECT))
+def _sent(*, request, flow_name: str):
+    flow.clear(request)
+    request.session["sm_last_sent_flow"] = flow_name  # for the satisfaction survey
+    messages.success(request, "Message sent", extra_tags="message-sent")
+    return redirect(url_of(Page.INBOX))

@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from messaging import services
-from messaging.flow import Page
-from messaging.forms import ContactListForm
-from messaging.selectors import contact_list
+from messaging.compose.flow import Page
+from messaging.compose.forms import ContactListForm
+from messaging.selectors.teams import contact_list
+from messaging.services.teams import InvalidContactList, contact_list_update
 
 from .flowrequest import FlowRequest, url_of
 
@@ -19,8 +19,8 @@ def contact_list_page(request):
     form = ContactListForm(request.POST if request.method == "POST" else None, groups=groups)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_list_update(veteran=request.user, preferred=form.preferred())
-        except services.InvalidContactList as exc:
+            contact_list_update(veteran=request.user, preferred=form.preferred())
+        except InvalidContactList as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Contact list changes saved")

@@ -11,9 +11,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from messaging import flow, telemetry
-from messaging.forms import CsatForm
-from messaging.models import CsatResponse, Flow, Platform
+from messaging.common.choices import Flow, Platform
+from messaging.compose import flow
+from messaging.compose.forms import CsatForm
+from messaging.models import CsatResponse
+from messaging.rollout import telemetry
 
 MAX_BEACON_BYTES = 1024
 

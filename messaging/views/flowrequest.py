@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging import flow
-from messaging.flow import Facts, Page
+from messaging.compose import flow
+from messaging.compose.flow import Facts, Page
 from messaging.recipients import RecipientSet, recipients_for
-from messaging.selectors import recent_teams
+from messaging.selectors.teams import recent_teams
+
+INVALID = 422  # a form that comes back with errors
 
 NO_TEAMS = (
     "You can’t send messages yet because you don’t have any care teams connected to your account. "

@@ -4,9 +4,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from messaging.forms import CsatForm
+from messaging.compose.forms import CsatForm
 from messaging.models import Attachment, Message
-from messaging.selectors import FOLDERS, attachment_for, folder_page, message_for
+from messaging.selectors.messages import FOLDERS, attachment_for, folder_page, message_for
 
 
 @require_GET

@@ -1,4 +1,4 @@
-"""Staff-only operations pages: the rollout dashboard (figures in messaging.dashboard)."""
+"""Staff-only operations pages: the rollout dashboard (figures in messaging.rollout.dashboard)."""
 
 from django import forms
 from django.contrib import messages
@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from messaging import dashboard, rollout
-from messaging.flags import ALL_FLAGS
+from messaging.rollout import dashboard
+from messaging.rollout import stages as rollout
+from messaging.rollout.flags import ALL_FLAGS
 
 CONFIRM_LABEL = "I understand this changes what veterans see"
 

@@ -11,7 +11,7 @@ from .conftest import assert_accessible
 def test_dashboard_with_data_is_accessible(page, live_server, demo_data, set_flags, tmp_path):
     set_flags(curated=True, recent=True)
     call_command("simulate_traffic", veterans=12, days=7, seed=5)
-    from messaging import rollout
+    from messaging.rollout import stages as rollout
 
     rollout.whitelist("mhv_secure_messaging_curated_list_flow", "hybrid", add=True, actor="qa.lead")
     rollout.set_stage(

@@ -15,10 +15,10 @@ from django_guid.log_filters import CorrelationId
 from pythonjsonlogger.json import JsonFormatter
 from rest_framework.test import APIClient
 
-from messaging import rollout
-from messaging.flags import CURATED_LIST_FLOW
 from messaging.models import AuditEvent, Flag, Message
-from tests.conftest import BASE, choose_team
+from messaging.rollout import stages as rollout
+from messaging.rollout.flags import CURATED_LIST_FLOW
+from tests.helpers import BASE, choose_team
 
 pytestmark = pytest.mark.django_db
 START = f"{BASE}/new-message/start-message/"

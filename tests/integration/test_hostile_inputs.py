@@ -24,8 +24,8 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from messaging.models import Attachment, CareTeam, Message
-from tests.conftest import BASE, load
 from tests.factories import bundle, care_system, pool, triage_team, veteran, vista_payload
+from tests.helpers import BASE, load
 
 pytestmark = pytest.mark.django_db
 

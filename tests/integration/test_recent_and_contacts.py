@@ -5,9 +5,9 @@ import pytest
 
 from messaging.models import CareTeam, Message, VeteranTeam
 from messaging.recipients import recipients_for
-from messaging.selectors import recent_teams
-from tests.conftest import BASE, load
+from messaging.selectors.teams import recent_teams
 from tests.factories import bundle, care_system, triage_team, veteran, vista_payload
+from tests.helpers import BASE, load
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +156,7 @@ def test_contact_list_go_back_returns_to_flow(veteran_client, set_flags):
 
 
 def test_contact_list_service_refuses_other_teams(demo_data, user_named):
-    from messaging.services import InvalidContactList, contact_list_update
+    from messaging.services.teams import InvalidContactList, contact_list_update
 
     user = user_named("vista.multi")
     with pytest.raises(InvalidContactList):

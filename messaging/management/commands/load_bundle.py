@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging.bundle import BundleError, bundle_parse
-from messaging.services import bundle_load
+from messaging.recipients.bundle import BundleError, bundle_parse
+from messaging.services.bundle import bundle_load
 
 
 class Command(BaseCommand):

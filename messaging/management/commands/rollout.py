@@ -5,8 +5,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging import rollout
-from messaging.flags import ALL_FLAGS, CURATED_LIST_FLOW
+from messaging.rollout import stages as rollout
+from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW
 
 
 class Command(BaseCommand):

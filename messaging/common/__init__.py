@@ -1,0 +1,1 @@
+"""Definitions every layer shares (choices, the error response)."""

@@ -1,0 +1,1 @@
+"""Writing a new message: the flow's state and routing, forms, attachments, uploads, limits."""

@@ -1,0 +1,320 @@
+"""Metric rollups: what the rollout dashboard reads instead of the raw events (ADR 0008).
+
+- `MetricHourly`: events of each closed hour counted per (name, flow, platform, status,
+  page, device). Count figures are SQL sums over these rows.
+- `MetricHourlySet`: per closed hour and series (SERIES below, PATH, LATENCY), the distinct
+  veterans as a roaring bitmap (a union of bitmaps is the exact distinct count over any
+  run of hours) or the latency values as DDSketch bins (merging is exact: the merged
+  sketch equals the sketch of all the values).
+- `roll_up()` (the `rollup_metrics` command, run every minute by `make run`/`make serve`)
+  rolls up every hour that closed more than GRACE ago, each hour once.
+
+A figure over [since, until) reads the rollups for the whole hours that are rolled up
+and the raw events for the rest (the partial hour at each end, and the hour or so not
+yet rolled up), so it equals the figure computed from the raw events, and its cost
+depends on the number of hours and series, not on the number of events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ddsketch import DDSketch
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from pyroaring import BitMap64
+
+from messaging.common.choices import Platform
+from messaging.models import MetricEvent, MetricHourly, MetricHourlySet, MetricRollupState
+from messaging.rollout.telemetry import INTERACTION, LATENCY, MESSAGE_SENT, PAGE_VIEW
+
+HOUR = timedelta(hours=1)
+# An event's time is taken when its row is inserted, inside a request (gunicorn's timeout:
+# 30 s); an hour is rolled up once nothing can still commit into it.
+GRACE = timedelta(minutes=5)
+PATH_LOOKBACK = timedelta(hours=2)  # "straight from": within one visit
+PATH_FROM = "recent"
+PATH_TO = ("start-message", "select-care-team")
+RELATIVE_ACCURACY = 0.01  # DDSketch: every percentile within 1 % of a true value
+API_PLATFORMS = (Platform.MOBILE, Platform.MY_VA_HEALTH)
+COUNT_DIMS = ("name", "flow", "platform", "status_code", "page", "device")
+
+
+@dataclass(frozen=True)
+class Series:
+    """Events of one kind whose distinct veterans a figure needs, keyed by one field."""
+
+    q: Q
+    key: str | None = None
+
+
+SERIES = {
+    # Conversion (web only: API clients never see the interstitial).
+    "reached": Series(
+        Q(name=PAGE_VIEW, page="interstitial") & ~Q(platform__in=API_PLATFORMS), "flow"
+    ),
+    "sent": Series(
+        Q(name=MESSAGE_SENT, status_code__lt=400) & ~Q(platform__in=API_PLATFORMS), "flow"
+    ),
+    "recent": Series(Q(name=PAGE_VIEW, page=PATH_FROM)),
+    "interaction": Series(Q(name=INTERACTION), "page"),
+    "sender_device": Series(Q(name=MESSAGE_SENT, status_code__lt=400) & ~Q(device=""), "device"),
+    "curated": Series(Q(flow="curated")),  # veterans on the new flow (stage reports)
+}
+PATH = "path"  # key: the page reached straight from "recent"; count: such page views
+LATENCY_SERIES = "latency"  # key: "flow|event"; count: values
+
+
+@dataclass
+class SetAgg:
+    count: int = 0
+    veterans: BitMap64 = field(default_factory=BitMap64)
+    bins: Counter = field(default_factory=Counter)  # DDSketch key -> values ("z": zero)
+
+    def add(self, other: SetAgg) -> None:
+        self.count += other.count
+        self.veterans |= other.veterans
+        self.bins.update(other.bins)
+
+    def sketch(self) -> DDSketch:
+        sketch = DDSketch(RELATIVE_ACCURACY)
+        mapping = sketch._mapping  # noqa: SLF001 - the same mapping that made the keys
+        for key, n in self.bins.items():
+            sketch.add(0.0 if key == "z" else mapping.value(int(key)), n)
+        return sketch
+
+
+_MAPPING = DDSketch(RELATIVE_ACCURACY)._mapping  # noqa: SLF001
+
+
+def sketch_key(value: float) -> str:
+    return str(_MAPPING.key(value)) if value > _MAPPING.min_possible else "z"
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(moment: datetime) -> datetime:
+    floor = floor_hour(moment)
+    return floor if floor == moment else floor + HOUR
+
+
+# --- Raw events -> aggregates (the job per hour, the dashboard for the edges) -------------
+
+
+def _events(start: datetime, end: datetime | None):
+    events = MetricEvent.objects.filter(at__gte=start)
+    return events.filter(at__lt=end) if end is not None else events
+
+
+def raw_set(series: str, start: datetime, end: datetime | None) -> dict[str, SetAgg]:
+    if series == PATH:
+        return raw_path(start, end)
+    if series == LATENCY_SERIES:
+        return raw_latency(start, end)
+    spec = SERIES[series]
+    rows = _events(start, end).filter(spec.q, veteran_id__isnull=False)
+    fields = [spec.key, "veteran_id"] if spec.key else ["veteran_id"]
+    out: dict[str, SetAgg] = {}
+    for row in rows.values_list(*fields).annotate(n=Count("id")).order_by():
+        key, veteran, n = row if spec.key else ("", *row)
+        agg = out.setdefault(key, SetAgg())
+        agg.count += n
+        agg.veterans.add(veteran)
+    return out
+
+
+def raw_latency(start: datetime, end: datetime | None) -> dict[str, SetAgg]:
+    out: dict[str, SetAgg] = {}
+    rows = _events(start, end).filter(name=LATENCY, value__isnull=False)
+    for flow, page, value in rows.values_list("flow", "page", "value").iterator(chunk_size=5000):
+        agg = out.setdefault(f"{flow}|{page}", SetAgg())
+        agg.count += 1
+        agg.bins[sketch_key(value)] += 1
+    return out
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):  # SQLite hands back text from a subquery
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def raw_path(start: datetime, end: datetime | None) -> dict[str, SetAgg]:
+    """Page views of PATH_TO at [start, end) whose veteran's previous page view, at most
+    PATH_LOOKBACK earlier, was "recent": straight from recent to that page."""
+    table = connection.ops.quote_name(MetricEvent._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    until = "AND at < %s" if end is not None else ""
+    sql = f"""
+        SELECT page, veteran_id, at, prev_at FROM (
+            SELECT page, veteran_id, at,
+                   LAG(page) OVER (PARTITION BY veteran_id ORDER BY at, id) AS prev,
+                   LAG(at) OVER (PARTITION BY veteran_id ORDER BY at, id) AS prev_at
+            FROM {table}
+            WHERE name = %s AND veteran_id IS NOT NULL AND at >= %s {until}
+        ) views
+        WHERE at >= %s AND prev = %s AND page IN (%s, %s)
+    """
+    params = [PAGE_VIEW, adapt(start - PATH_LOOKBACK)]
+    params += [adapt(end)] if end is not None else []
+    params += [adapt(start), PATH_FROM, *PATH_TO]
+    out: dict[str, SetAgg] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for page, veteran, at, prev_at in cursor.fetchall():
+            if _aware(at) - _aware(prev_at) <= PATH_LOOKBACK:
+                agg = out.setdefault(page, SetAgg())
+                agg.count += 1
+                agg.veterans.add(veteran)
+    return out
+
+
+ALL_SETS = (*SERIES, PATH, LATENCY_SERIES)
+
+
+# --- The job ------------------------------------------------------------------------------
+
+
+def _roll_hour(hour: datetime) -> None:
+    end = hour + HOUR
+    counts = _events(hour, end).values_list(*COUNT_DIMS).annotate(n=Count("id")).order_by()
+    MetricHourly.objects.bulk_create(
+        [
+            MetricHourly(hour=hour, **dict(zip(COUNT_DIMS, row[:-1], strict=True)), count=row[-1])
+            for row in counts
+        ],
+        batch_size=1000,
+    )
+    rows = []
+    for series in ALL_SETS:
+        for key, agg in raw_set(series, hour, end).items():
+            latency = series == LATENCY_SERIES
+            rows.append(
+                MetricHourlySet(
+                    hour=hour,
+                    series=series,
+                    key=key,
+                    count=agg.count,
+                    veterans=None if latency else agg.veterans.serialize(),
+                    sketch=dict(agg.bins) if latency else None,
+                )
+            )
+    MetricHourlySet.objects.bulk_create(rows, batch_size=1000)
+
+
+def roll_up(*, now: datetime | None = None) -> int:
+    """Roll up every closed hour not rolled up yet (each in its own transaction, the state
+    row locked, so two jobs never roll an hour twice). Returns the hours rolled up."""
+    limit = floor_hour((now or timezone.now()) - GRACE)
+    done = 0
+    while True:
+        with transaction.atomic():
+            state = MetricRollupState.objects.select_for_update().filter(pk=1).first()
+            if state is None:
+                state = MetricRollupState.objects.create(pk=1, rolled_until=None)
+                state = MetricRollupState.objects.select_for_update().get(pk=1)
+            start = state.rolled_until
+            pending = _events(start or datetime.min.replace(tzinfo=UTC), limit)
+            first = pending.order_by("at").values_list("at", flat=True).first()
+            if first is None:  # nothing to roll up before the limit
+                if start is None or start < limit:
+                    state.rolled_until = limit
+                    state.save(update_fields=["rolled_until"])
+                return done
+            hour = floor_hour(first)
+            _roll_hour(hour)
+            state.rolled_until = hour + HOUR
+            state.save(update_fields=["rolled_until"])
+            done += 1
+
+
+def rolled_until() -> datetime | None:
+    return MetricRollupState.objects.filter(pk=1).values_list("rolled_until", flat=True).first()
+
+
+def prune(*, raw_days: int, rollup_days: int, now: datetime | None = None) -> tuple[int, int]:
+    """Delete raw events older than `raw_days` that are rolled up, and rollups older than
+    `rollup_days`. Returns (events, rollup rows) deleted."""
+    now = now or timezone.now()
+    done = rolled_until()
+    events = 0
+    if done is not None:
+        cutoff = min(now - timedelta(days=raw_days), done)
+        events, _ = MetricEvent.objects.filter(at__lt=cutoff).delete()
+    old = now - timedelta(days=rollup_days)
+    hourly, _ = MetricHourly.objects.filter(hour__lt=old).delete()
+    sets, _ = MetricHourlySet.objects.filter(hour__lt=old).delete()
+    return events, hourly + sets
+
+
+# --- Reading: rollups for whole rolled-up hours, raw events for the rest ------------------
+
+
+def _split(since: datetime, until: datetime | None):
+    """((first, end) of the rolled-up hours to read, or None; the raw ranges)."""
+    done = rolled_until()
+    first = ceil_hour(since)
+    end = done if until is None else min(floor_hour(until), done) if done else None
+    if done is None or end is None or first >= end:
+        return None, [(since, until)]
+    raws = [(since, first)] if since < first else []
+    if until is None or end < until:
+        raws.append((end, until))
+    return (first, end), raws
+
+
+def counts(
+    *, since: datetime, until: datetime | None = None, where: Q, by: Sequence[str]
+) -> Counter:
+    """Event counts matching `where` (on event fields) grouped by the fields `by`."""
+    rolled, raws = _split(since, until)
+    out: Counter = Counter()
+    if rolled:
+        hourly = MetricHourly.objects.filter(where, hour__gte=rolled[0], hour__lt=rolled[1])
+        for row in hourly.values_list(*by).annotate(n=Sum("count")).order_by():
+            out[tuple(row[:-1])] += row[-1]
+    for start, end in raws:
+        for row in (
+            _events(start, end).filter(where).values_list(*by).annotate(n=Count("id")).order_by()
+        ):
+            out[tuple(row[:-1])] += row[-1]
+    return out
+
+
+def count(*, since: datetime, until: datetime | None = None, where: Q) -> int:
+    rolled, raws = _split(since, until)
+    total = 0
+    if rolled:
+        hourly = MetricHourly.objects.filter(where, hour__gte=rolled[0], hour__lt=rolled[1])
+        total += hourly.aggregate(n=Sum("count"))["n"] or 0
+    for start, end in raws:
+        total += _events(start, end).filter(where).count()
+    return total
+
+
+def sets(*, series: str, since: datetime, until: datetime | None = None) -> dict[str, SetAgg]:
+    """Per key of one series: events (or values), distinct veterans, sketch bins."""
+    rolled, raws = _split(since, until)
+    out: dict[str, SetAgg] = {}
+    if rolled:
+        rows = MetricHourlySet.objects.filter(
+            series=series, hour__gte=rolled[0], hour__lt=rolled[1]
+        )
+        for key, n, veterans, bins in rows.values_list("key", "count", "veterans", "sketch"):
+            agg = out.setdefault(key, SetAgg())
+            agg.count += n
+            if veterans is not None:
+                agg.veterans |= BitMap64.deserialize(bytes(veterans))
+            if bins:
+                agg.bins.update(bins)
+    for start, end in raws:
+        for key, agg in raw_set(series, start, end).items():
+            out.setdefault(key, SetAgg()).add(agg)
+    return out

@@ -1,0 +1,1 @@
+"""Reads, split by subject. Keyword-only arguments; no writes here."""

@@ -1,0 +1,1 @@
+"""Writes, split by subject. Each public function is one transaction; keyword-only arguments."""
