@@ -38,6 +38,8 @@ demo-data: migrate
 
 run: install assets demo-data
 	@echo "Serving on http://$(HOST):$(PORT)/ — sign in as a demo veteran at /sign-in/demo/"
+	@# The metric rollup job (every 60 s) runs beside the server and stops with it.
+	$(PY) manage.py rollup_metrics --every 60 & job=$$!; trap 'kill $$job 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets
@@ -58,6 +60,7 @@ check: install
 serve: install assets
 	DJANGO_PROFILE=production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_PROFILE=production $(PY) manage.py migrate --noinput
+	DJANGO_PROFILE=production $(PY) manage.py rollup_metrics --every 60 & job=$$!; trap 'kill $$job 2>/dev/null' EXIT INT TERM; \
 	DJANGO_PROFILE=production $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # Ratios and timings from one run (never asserted in tests). First over HTTP (gunicorn,

@@ -190,6 +190,10 @@ DOGSTATSD_PORT = env.int("DOGSTATSD_PORT", default=8125)
 # The flow's numbers (spec: both are settings).
 SM_RECENT_TEAMS_MONTHS = env.int("SM_RECENT_TEAMS_MONTHS", default=6)
 SM_RECENT_TEAMS_MAX = env.int("SM_RECENT_TEAMS_MAX", default=6)
+# Metric events: raw rows kept this long (the dashboard reads hourly rollups; `manage.py
+# prune_metrics` deletes older rows that are rolled up), rollups this long.
+SM_METRIC_EVENT_RETENTION_DAYS = env.int("SM_METRIC_EVENT_RETENTION_DAYS", default=90)
+SM_METRIC_ROLLUP_RETENTION_DAYS = env.int("SM_METRIC_ROLLUP_RETENTION_DAYS", default=800)
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate.
