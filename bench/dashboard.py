@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--database", default="sm_bench")
     parser.add_argument("--no-raw", action="store_true", help="skip the from-raw comparison")
+    parser.add_argument("--profile", action="store_true", help="profile one page at the end")
     args = parser.parse_args()
     sizes = sorted({int(x.replace("_", "")) for x in args.events.split(",")})
 
@@ -176,6 +177,15 @@ def main() -> None:
                 + (f"; the metric figures from raw events {raw_ms:8.1f} ms" if raw_ms else ""),
                 flush=True,
             )
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            client.get("/ops/rollout/", {"window": args.window})
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
         base = results[sizes[0]]
         for n in sizes[1:]:
             page_ms, queries = results[n]

@@ -139,10 +139,11 @@ class MetricEvent(models.Model):
 
 
 class MetricHourly(models.Model):
-    """Metric events of one closed hour counted per (name, flow, platform, status, page,
-    device): the dashboard sums these instead of reading events (messaging/rollout/rollups.py)."""
+    """Metric events of one closed hour (or UTC day) counted per (name, flow, platform,
+    status, page, device): the dashboard sums these instead of reading events (messaging/rollout/rollups.py)."""
 
-    hour = models.DateTimeField()
+    hour = models.DateTimeField()  # the bucket's start
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
     name = models.CharField(max_length=40)
     flow = models.CharField(max_length=10, blank=True)
     platform = models.CharField(max_length=20, blank=True)
@@ -162,7 +163,8 @@ class MetricHourlySet(models.Model):
     """Per closed hour and series (messaging/rollout/rollups.py SERIES): the distinct veterans as a
     roaring bitmap (unions are exact), or latency as DDSketch bins (merges are exact)."""
 
-    hour = models.DateTimeField()
+    hour = models.DateTimeField()  # the bucket's start
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
     series = models.CharField(max_length=20)
     key = models.CharField(max_length=60, blank=True)
     count = models.BigIntegerField()

@@ -56,7 +56,10 @@ def window_choice(*, value: str | None) -> str:
 
 
 def window_start(*, window: str, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - WINDOWS[window_choice(value=window)][1]
+    """The start of the hour `window` ago: windows start on a whole hour, so that they read
+    whole-hour (and whole-day) rollups and no partial hour of raw events at their start."""
+    start = (now or timezone.now()) - WINDOWS[window_choice(value=window)][1]
+    return start.replace(minute=0, second=0, microsecond=0)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -361,6 +364,11 @@ def build(*, window: str | None, now: datetime | None = None) -> Dashboard:
     """Everything the page shows, for the chosen window (a constant number of queries)."""
     window = window_choice(value=window)
     since = window_start(window=window, now=now)
+    with rollups.snapshot():  # every figure reads the rollups as of one moment
+        return _dashboard(window, since)
+
+
+def _dashboard(window: str, since: datetime) -> Dashboard:
     return Dashboard(
         window=window,
         since=since,

@@ -17,8 +17,10 @@ depends on the number of hours and series, not on the number of events.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +36,7 @@ from messaging.models import MetricEvent, MetricHourly, MetricHourlySet, MetricR
 from messaging.rollout.telemetry import INTERACTION, LATENCY, MESSAGE_SENT, PAGE_VIEW
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 # An event's time is taken when its row is inserted, inside a request (gunicorn's timeout:
 # 30 s); an hour is rolled up once nothing can still commit into it.
 GRACE = timedelta(minutes=5)
@@ -103,6 +106,16 @@ def floor_hour(moment: datetime) -> datetime:
 def ceil_hour(moment: datetime) -> datetime:
     floor = floor_hour(moment)
     return floor if floor == moment else floor + HOUR
+
+
+def floor_day(moment: datetime) -> datetime:
+    """Midnight UTC (rollup days are UTC days, whatever TIME_ZONE says)."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def ceil_day(moment: datetime) -> datetime:
+    floor = floor_day(moment)
+    return floor if floor == moment else floor + DAY
 
 
 # --- Raw events -> aggregates (the job per hour, the dashboard for the edges) -------------
@@ -209,6 +222,54 @@ def _roll_hour(hour: datetime) -> None:
     MetricHourlySet.objects.bulk_create(rows, batch_size=1000)
 
 
+def _roll_day(day: datetime) -> None:
+    """A UTC day whose hours are all rolled up: its hourly rows merged into day rows (24),
+    so that long windows read a row per day and series rather than 24."""
+    hourly = MetricHourly.objects.filter(hours=1, hour__gte=day, hour__lt=day + DAY)
+    MetricHourly.objects.bulk_create(
+        [
+            MetricHourly(
+                hour=day, hours=24, **dict(zip(COUNT_DIMS, row[:-1], strict=True)), count=row[-1]
+            )
+            for row in hourly.values_list(*COUNT_DIMS).annotate(n=Sum("count")).order_by()
+        ],
+        batch_size=1000,
+    )
+    merged: dict[tuple[str, str], SetAgg] = {}
+    rows = MetricHourlySet.objects.filter(hours=1, hour__gte=day, hour__lt=day + DAY)
+    for series, key, n, veterans, bins in rows.values_list(
+        "series", "key", "count", "veterans", "sketch"
+    ):
+        _merge_row(merged.setdefault((series, key), SetAgg()), n, veterans, bins)
+    MetricHourlySet.objects.bulk_create(
+        [
+            MetricHourlySet(
+                hour=day,
+                hours=24,
+                series=series,
+                key=key,
+                count=agg.count,
+                veterans=None if series == LATENCY_SERIES else agg.veterans.serialize(),
+                sketch=dict(agg.bins) if series == LATENCY_SERIES else None,
+            )
+            for (series, key), agg in merged.items()
+        ],
+        batch_size=1000,
+    )
+
+
+def _advance(state: MetricRollupState, until: datetime) -> None:
+    """Move the state to `until`, rolling up every UTC day that became complete."""
+    before = state.rolled_until
+    if before is not None:
+        midnight = floor_day(before) + DAY  # the first midnight after `before`
+        while midnight <= until:
+            _roll_day(midnight - DAY)
+            midnight += DAY
+    state.rolled_until = until
+    state.save(update_fields=["rolled_until"])
+
+
 def roll_up(*, now: datetime | None = None) -> int:
     """Roll up every closed hour not rolled up yet (each in its own transaction, the state
     row locked, so two jobs never roll an hour twice). Returns the hours rolled up."""
@@ -224,19 +285,43 @@ def roll_up(*, now: datetime | None = None) -> int:
             pending = _events(start or datetime.min.replace(tzinfo=UTC), limit)
             first = pending.order_by("at").values_list("at", flat=True).first()
             if first is None:  # nothing to roll up before the limit
-                if start is None or start < limit:
+                if start is None:
                     state.rolled_until = limit
                     state.save(update_fields=["rolled_until"])
+                elif start < limit:
+                    _advance(state, limit)
                 return done
             hour = floor_hour(first)
+            if start is None:  # the first hour ever: no earlier day to complete
+                state.rolled_until = hour
             _roll_hour(hour)
-            state.rolled_until = hour + HOUR
-            state.save(update_fields=["rolled_until"])
+            _advance(state, hour + HOUR)
             done += 1
 
 
+_snapshot: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "rollup_snapshot", default=None
+)
+
+
+@contextlib.contextmanager
+def snapshot() -> Iterator[None]:
+    """Within it, `rolled_until` is read once (the dashboard's figures share one view)."""
+    token = _snapshot.set([])
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
 def rolled_until() -> datetime | None:
-    return MetricRollupState.objects.filter(pk=1).values_list("rolled_until", flat=True).first()
+    memo = _snapshot.get()
+    if memo:
+        return memo[0]
+    value = MetricRollupState.objects.filter(pk=1).values_list("rolled_until", flat=True).first()
+    if memo is not None:
+        memo.append(value)
+    return value
 
 
 def prune(*, raw_days: int, rollup_days: int, now: datetime | None = None) -> tuple[int, int]:
@@ -249,16 +334,18 @@ def prune(*, raw_days: int, rollup_days: int, now: datetime | None = None) -> tu
         cutoff = min(now - timedelta(days=raw_days), done)
         events, _ = MetricEvent.objects.filter(at__lt=cutoff).delete()
     old = now - timedelta(days=rollup_days)
-    hourly, _ = MetricHourly.objects.filter(hour__lt=old).delete()
-    sets, _ = MetricHourlySet.objects.filter(hour__lt=old).delete()
+    hourly, _ = MetricHourly.objects.filter(hour__lt=floor_day(old)).delete()
+    sets, _ = MetricHourlySet.objects.filter(hour__lt=floor_day(old)).delete()
     return events, hourly + sets
 
 
 # --- Reading: rollups for whole rolled-up hours, raw events for the rest ------------------
 
 
-def _split(since: datetime, until: datetime | None):
-    """((first, end) of the rolled-up hours to read, or None; the raw ranges)."""
+def _split(since: datetime, until: datetime | None) -> tuple[Q | None, list]:
+    """(which rollup rows to read, as a Q on hour/hours, or None; the raw ranges). Whole
+    UTC days inside the rolled-up hours are read as day rows, other whole hours as hour
+    rows, the rest (partial hours, hours not rolled up) from the raw events."""
     done = rolled_until()
     first = ceil_hour(since)
     end = done if until is None else min(floor_hour(until), done) if done else None
@@ -267,7 +354,24 @@ def _split(since: datetime, until: datetime | None):
     raws = [(since, first)] if since < first else []
     if until is None or end < until:
         raws.append((end, until))
-    return (first, end), raws
+    day0, day1 = ceil_day(first), floor_day(end)
+    if day0 < day1:
+        rows = (
+            Q(hours=1, hour__gte=first, hour__lt=day0)
+            | Q(hours=24, hour__gte=day0, hour__lt=day1)
+            | Q(hours=1, hour__gte=day1, hour__lt=end)
+        )
+    else:
+        rows = Q(hours=1, hour__gte=first, hour__lt=end)
+    return rows, raws
+
+
+def _merge_row(agg: SetAgg, n: int, veterans, bins) -> None:
+    agg.count += n
+    if veterans is not None:
+        agg.veterans |= BitMap64.deserialize(bytes(veterans))
+    if bins:
+        agg.bins.update(bins)
 
 
 def counts(
@@ -276,8 +380,8 @@ def counts(
     """Event counts matching `where` (on event fields) grouped by the fields `by`."""
     rolled, raws = _split(since, until)
     out: Counter = Counter()
-    if rolled:
-        hourly = MetricHourly.objects.filter(where, hour__gte=rolled[0], hour__lt=rolled[1])
+    if rolled is not None:
+        hourly = MetricHourly.objects.filter(rolled).filter(where)
         for row in hourly.values_list(*by).annotate(n=Sum("count")).order_by():
             out[tuple(row[:-1])] += row[-1]
     for start, end in raws:
@@ -291,8 +395,8 @@ def counts(
 def count(*, since: datetime, until: datetime | None = None, where: Q) -> int:
     rolled, raws = _split(since, until)
     total = 0
-    if rolled:
-        hourly = MetricHourly.objects.filter(where, hour__gte=rolled[0], hour__lt=rolled[1])
+    if rolled is not None:
+        hourly = MetricHourly.objects.filter(rolled).filter(where)
         total += hourly.aggregate(n=Sum("count"))["n"] or 0
     for start, end in raws:
         total += _events(start, end).filter(where).count()
@@ -303,17 +407,10 @@ def sets(*, series: str, since: datetime, until: datetime | None = None) -> dict
     """Per key of one series: events (or values), distinct veterans, sketch bins."""
     rolled, raws = _split(since, until)
     out: dict[str, SetAgg] = {}
-    if rolled:
-        rows = MetricHourlySet.objects.filter(
-            series=series, hour__gte=rolled[0], hour__lt=rolled[1]
-        )
+    if rolled is not None:
+        rows = MetricHourlySet.objects.filter(rolled).filter(series=series)
         for key, n, veterans, bins in rows.values_list("key", "count", "veterans", "sketch"):
-            agg = out.setdefault(key, SetAgg())
-            agg.count += n
-            if veterans is not None:
-                agg.veterans |= BitMap64.deserialize(bytes(veterans))
-            if bins:
-                agg.bins.update(bins)
+            _merge_row(out.setdefault(key, SetAgg()), n, veterans, bins)
     for start, end in raws:
         for key, agg in raw_set(series, start, end).items():
             out.setdefault(key, SetAgg()).add(agg)

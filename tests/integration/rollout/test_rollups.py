@@ -203,8 +203,14 @@ def test_each_hour_is_rolled_up_once(events):
     assert first > 0
     # Totals of the rollups are the events of the rolled hours, once each.
     until = rollups.rolled_until()
-    total = sum(MetricHourly.objects.values_list("count", flat=True))
+    total = sum(MetricHourly.objects.filter(hours=1).values_list("count", flat=True))
     assert total == MetricEvent.objects.filter(at__lt=until).count()
+    # Each complete UTC day also as one row per series: the sum of its hours, once.
+    days = MetricHourly.objects.filter(hours=24)
+    assert days.exists()
+    for day in days.values_list("hour", flat=True).distinct():
+        whole = sum(days.filter(hour=day).values_list("count", flat=True))
+        assert whole == MetricEvent.objects.filter(at__gte=day, at__lt=day + rollups.DAY).count()
 
 
 def test_pruning_keeps_every_figure_of_the_rolled_up_hours(events):
