@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from ddsketch import DDSketch
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pyroaring import BitMap64
@@ -126,28 +127,37 @@ def _events(start: datetime, end: datetime | None):
     return events.filter(at__lt=end) if end is not None else events
 
 
-def raw_set(series: str, start: datetime, end: datetime | None) -> dict[str, SetAgg]:
+def raw_set(series: str, start: datetime, end: datetime | None, *, by_hour: bool = False) -> dict:
+    """Per key (or per (hour, key) with `by_hour`) of one series, from the raw events."""
     if series == PATH:
-        return raw_path(start, end)
+        return raw_path(start, end, by_hour=by_hour)
     if series == LATENCY_SERIES:
-        return raw_latency(start, end)
+        return raw_latency(start, end, by_hour=by_hour)
     spec = SERIES[series]
     rows = _events(start, end).filter(spec.q, veteran_id__isnull=False)
-    fields = [spec.key, "veteran_id"] if spec.key else ["veteran_id"]
-    out: dict[str, SetAgg] = {}
-    for row in rows.values_list(*fields).annotate(n=Count("id")).order_by():
-        key, veteran, n = row if spec.key else ("", *row)
-        agg = out.setdefault(key, SetAgg())
+    fields = [spec.key] if spec.key else []
+    if by_hour:
+        rows, fields = rows.annotate(h=TruncHour("at", tzinfo=UTC)), ["h", *fields]
+    out: dict = {}
+    for *group, veteran, n in (
+        rows.values_list(*fields, "veteran_id").annotate(n=Count("id")).order_by()
+    ):
+        if not spec.key:
+            group.append("")
+        agg = out.setdefault(tuple(group) if by_hour else group[0], SetAgg())
         agg.count += n
         agg.veterans.add(veteran)
     return out
 
 
-def raw_latency(start: datetime, end: datetime | None) -> dict[str, SetAgg]:
-    out: dict[str, SetAgg] = {}
+def raw_latency(start: datetime, end: datetime | None, *, by_hour: bool = False) -> dict:
+    out: dict = {}
     rows = _events(start, end).filter(name=LATENCY, value__isnull=False)
-    for flow, page, value in rows.values_list("flow", "page", "value").iterator(chunk_size=5000):
-        agg = out.setdefault(f"{flow}|{page}", SetAgg())
+    for at, flow, page, value in rows.values_list("at", "flow", "page", "value").iterator(
+        chunk_size=5000
+    ):
+        key = f"{flow}|{page}"
+        agg = out.setdefault((floor_hour(at), key) if by_hour else key, SetAgg())
         agg.count += 1
         agg.bins[sketch_key(value)] += 1
     return out
@@ -159,7 +169,7 @@ def _aware(value) -> datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
-def raw_path(start: datetime, end: datetime | None) -> dict[str, SetAgg]:
+def raw_path(start: datetime, end: datetime | None, *, by_hour: bool = False) -> dict:
     """Page views of PATH_TO at [start, end) whose veteran's previous page view, at most
     PATH_LOOKBACK earlier, was "recent": straight from recent to that page."""
     table = connection.ops.quote_name(MetricEvent._meta.db_table)
@@ -178,12 +188,15 @@ def raw_path(start: datetime, end: datetime | None) -> dict[str, SetAgg]:
     params = [PAGE_VIEW, adapt(start - PATH_LOOKBACK)]
     params += [adapt(end)] if end is not None else []
     params += [adapt(start), PATH_FROM, *PATH_TO]
-    out: dict[str, SetAgg] = {}
+    out: dict = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for page, veteran, at, prev_at in cursor.fetchall():
-            if _aware(at) - _aware(prev_at) <= PATH_LOOKBACK:
-                agg = out.setdefault(page, SetAgg())
+            at = _aware(at)
+            if at - _aware(prev_at) <= PATH_LOOKBACK:
+                agg = out.setdefault(
+                    (floor_hour(at.astimezone(UTC)), page) if by_hour else page, SetAgg()
+                )
                 agg.count += 1
                 agg.veterans.add(veteran)
     return out
@@ -195,20 +208,29 @@ ALL_SETS = (*SERIES, PATH, LATENCY_SERIES)
 # --- The job ------------------------------------------------------------------------------
 
 
-def _roll_hour(hour: datetime) -> None:
-    end = hour + HOUR
-    counts = _events(hour, end).values_list(*COUNT_DIMS).annotate(n=Count("id")).order_by()
+def _roll_range(start: datetime, end: datetime) -> None:
+    """Hour rows for every hour of [start, end) (whole hours): one query per kind of rollup
+    for the whole range, bucketed by hour (TruncHour in the database, or in Python)."""
+    counts = (
+        _events(start, end)
+        .annotate(h=TruncHour("at", tzinfo=UTC))
+        .values_list("h", *COUNT_DIMS)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     MetricHourly.objects.bulk_create(
         [
-            MetricHourly(hour=hour, **dict(zip(COUNT_DIMS, row[:-1], strict=True)), count=row[-1])
+            MetricHourly(
+                hour=row[0], **dict(zip(COUNT_DIMS, row[1:-1], strict=True)), count=row[-1]
+            )
             for row in counts
         ],
-        batch_size=1000,
+        batch_size=2000,
     )
     rows = []
     for series in ALL_SETS:
-        for key, agg in raw_set(series, hour, end).items():
-            latency = series == LATENCY_SERIES
+        latency = series == LATENCY_SERIES
+        for (hour, key), agg in raw_set(series, start, end, by_hour=True).items():
             rows.append(
                 MetricHourlySet(
                     hour=hour,
@@ -219,7 +241,7 @@ def _roll_hour(hour: datetime) -> None:
                     sketch=dict(agg.bins) if latency else None,
                 )
             )
-    MetricHourlySet.objects.bulk_create(rows, batch_size=1000)
+    MetricHourlySet.objects.bulk_create(rows, batch_size=2000)
 
 
 def _roll_day(day: datetime) -> None:
@@ -271,8 +293,8 @@ def _advance(state: MetricRollupState, until: datetime) -> None:
 
 
 def roll_up(*, now: datetime | None = None) -> int:
-    """Roll up every closed hour not rolled up yet (each in its own transaction, the state
-    row locked, so two jobs never roll an hour twice). Returns the hours rolled up."""
+    """Roll up every closed hour not rolled up yet, a UTC day (at most) per transaction, the
+    state row locked so that two jobs never roll an hour twice. Returns the hours covered."""
     limit = floor_hour((now or timezone.now()) - GRACE)
     done = 0
     while True:
@@ -291,12 +313,14 @@ def roll_up(*, now: datetime | None = None) -> int:
                 elif start < limit:
                     _advance(state, limit)
                 return done
+            # From the first hour with events to the end of its UTC day (or the limit).
             hour = floor_hour(first)
             if start is None:  # the first hour ever: no earlier day to complete
                 state.rolled_until = hour
-            _roll_hour(hour)
-            _advance(state, hour + HOUR)
-            done += 1
+            end = min(limit, floor_day(hour) + DAY)
+            _roll_range(hour, end)
+            _advance(state, end)
+            done += (end - hour) // HOUR
 
 
 _snapshot: contextvars.ContextVar[list | None] = contextvars.ContextVar(
