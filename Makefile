@@ -66,8 +66,9 @@ serve: install assets
 # Ratios and timings from one run (never asserted in tests). First over HTTP (gunicorn,
 # production profile, its own PostgreSQL database sm_bench and Redis db 11, both dropped
 # after; BENCH_HTTP_ARGS e.g. --rounds 60), then in-process figures as a second section.
-# BENCH_EVENTS for the dashboard.
-BENCH_EVENTS ?= 100000
+# BENCH_EVENTS: the dashboard's sizes (PostgreSQL, database sm_bench; add 10000000 for the
+# 10M figure, a few minutes more).
+BENCH_EVENTS ?= 10000,1000000
 bench: install assets
 	$(PY) bench/pages_http.py $(BENCH_HTTP_ARGS)
 	@echo "== in-process (Django test client, SQLite): second section =="
