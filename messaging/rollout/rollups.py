@@ -323,6 +323,19 @@ def roll_up(*, now: datetime | None = None) -> int:
             done += (end - hour) // HOUR
 
 
+def reopen(*, since: datetime) -> None:
+    """Events were written with times in hours already rolled up (simulated traffic, a
+    repair): forget the rollups from the UTC day of `since` on; the job rolls them anew."""
+    day = floor_day(since)
+    with transaction.atomic():
+        state = MetricRollupState.objects.select_for_update().filter(pk=1).first()
+        MetricHourly.objects.filter(hour__gte=day).delete()
+        MetricHourlySet.objects.filter(hour__gte=day).delete()
+        if state is not None and state.rolled_until is not None and state.rolled_until > day:
+            state.rolled_until = day
+            state.save(update_fields=["rolled_until"])
+
+
 _snapshot: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "rollup_snapshot", default=None
 )

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from messaging.models import CsatResponse, Flag, Message, MetricEvent
 from messaging.recipients.bundle import bundle_parse
+from messaging.rollout import rollups
 from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.services.bundle import bundle_load
 
@@ -126,6 +127,8 @@ class Command(BaseCommand):
             for f, everyone, percent in saved:
                 f.everyone, f.percent = everyone, percent
                 f.save()
+            # The events were back-dated into hours the rollup job may have rolled up.
+            rollups.reopen(since=timezone.now() - timedelta(days=days + 1))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Simulated {len(users)} veterans over {days} days: {sent} messages sent."

@@ -240,3 +240,17 @@ def test_rollup_command_runs_once(events, capsys):
     call_command("rollup_metrics")
     assert "rolled up" in capsys.readouterr().out
     assert rollups.rolled_until() is not None
+
+
+def test_back_dated_events_are_counted_once_their_days_are_reopened(events):
+    now = events
+    rollups.roll_up(now=now)
+    since = dashboard.window_start(window="7d", now=now)
+    late = MetricEvent.objects.create(name="message_sent", flow="curated", status_code=201)
+    MetricEvent.objects.filter(pk=late.pk).update(at=now - timedelta(days=3))
+    # Written into an hour already rolled up: not counted until its days are reopened.
+    assert dashboard_figures(since) != expected(since)
+    rollups.reopen(since=now - timedelta(days=3))
+    assert dashboard_figures(since) == expected(since)  # raw events stand in meanwhile
+    rollups.roll_up(now=now)
+    assert dashboard_figures(since) == expected(since)
