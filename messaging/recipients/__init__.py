@@ -197,6 +197,20 @@ class RecipientSet:
             links=want_links and links,
             pools=want_pools and pools,
         )
+        return self._recipients(rows)
+
+    def sent_to_since(self, since, *, message_table: str, sent_state: str) -> list[Recipient]:
+        """The veteran's teams they sent a message to since `since`, most recent first (one
+        query); each is also remembered for `get`."""
+        rows = queries.recent_rows(
+            self._veteran.pk, since=since, message_table=message_table, sent_state=sent_state
+        )
+        found = self._recipients(rows)
+        if not self._everything_read():
+            self._known.update({r.id: r for r in found})
+        return found
+
+    def _recipients(self, rows) -> list[Recipient]:
         recipients, seen = [], set()
         for row in rows:
             upstream_id, source, name, display, signature, system_id, *system = row[:9]

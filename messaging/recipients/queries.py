@@ -114,3 +114,33 @@ def summary_rows(veteran_id: int) -> list[tuple]:
             (*row[:5], bool(row[5]), bool(row[6]), row[7], row[9], row[10])
             for row in cursor.fetchall()
         ]
+
+
+def recent_rows(veteran_id: int, *, since, message_table: str, sent_state: str) -> list[tuple]:
+    """The veteran's teams they sent a message to since `since` (team_rows' columns, then
+    the last time), most recent first: the recent-teams read in one query, not two."""
+    n = _names()
+    recent = (
+        "(SELECT ct.upstream_id AS uid, MAX(m.sent_at) AS last"
+        f" FROM {message_table} m JOIN {n['team']} ct ON ct.id = m.care_team_id"
+        " WHERE m.veteran_id = %s AND m.state = %s AND m.sent_at >= %s"
+        " GROUP BY ct.upstream_id) r"
+    )
+    recent_params = [veteran_id, sent_state, connection.ops.adapt_datetimefield_value(since)]
+    sql = (
+        f"SELECT {_TEAM}, l.blocked, l.on_contact_list, r.last"
+        f" FROM {n['link']} l JOIN {n['team']} t ON t.id = l.care_team_id"
+        f" JOIN {n['system']} s ON s.id = t.care_system_id"
+        f" JOIN {recent} ON r.uid = t.upstream_id WHERE l.veteran_id = %s"
+        " UNION ALL"
+        f" SELECT {_TEAM}, %s, %s, r.last"
+        f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
+        f" JOIN {n['reg']} reg ON reg.care_system_id = s.id"
+        f" JOIN {recent} ON r.uid = t.upstream_id"
+        " WHERE reg.veteran_id = %s AND t.per_facility = %s"
+        " ORDER BY 12 DESC, 1 DESC"
+    )
+    params = [*recent_params, veteran_id, False, True, *recent_params, veteran_id, True]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(*row[:9], bool(row[9]), bool(row[10]), row[11]) for row in cursor.fetchall()]
