@@ -195,8 +195,10 @@ class CareSystem(models.Model):
     ehr = models.CharField(max_length=20, choices=Ehr.choices)
     facilities = models.JSONField(default=list, blank=True)
     in_registry = models.BooleanField(default=True)
-    # Bumped whenever this system's OH pools are stored (team_options caches by it).
+    # Set whenever OH pools are stored: a version (team_options caches by it) and how many
+    # pools the system has (every veteran registered there is offered them all).
     pools_version = models.PositiveIntegerField(default=0)
+    pool_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]

@@ -15,6 +15,8 @@ from functools import cache
 
 from django.db import connection
 
+from messaging.common.choices import Ehr
+
 
 @cache
 def _names() -> dict[str, str]:
@@ -100,16 +102,16 @@ def summary_rows(veteran_id: int) -> list[tuple]:
         " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
         " l.blocked, l.on_contact_list"
         " UNION ALL"
-        " SELECT t.care_system_id, s.station_number, s.name, s.ehr, t.source,"
-        " %s, %s, 1, MIN(r.position), COUNT(*), s.pools_version"
-        f" FROM {n['team']} t JOIN {n['system']} s ON s.id = t.care_system_id"
-        f" JOIN {n['reg']} r ON r.care_system_id = s.id"
-        " WHERE r.veteran_id = %s AND t.per_facility = %s"
-        " GROUP BY t.care_system_id, s.station_number, s.name, s.ehr, t.source, s.pools_version"
+        # OH pools: counted when stored (CareSystem.pool_count), not row by row here.
+        " SELECT s.id, s.station_number, s.name, s.ehr, %s,"
+        " %s, %s, 1, MIN(r.position), s.pool_count, s.pools_version"
+        f" FROM {n['reg']} r JOIN {n['system']} s ON s.id = r.care_system_id"
+        " WHERE r.veteran_id = %s AND s.pool_count > 0"
+        " GROUP BY s.id, s.station_number, s.name, s.ehr, s.pool_count, s.pools_version"
         " ORDER BY 8, 9"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [veteran_id, False, True, veteran_id, True])
+        cursor.execute(sql, [veteran_id, Ehr.ORACLE_HEALTH.value, False, True, veteran_id])
         return [
             (*row[:5], bool(row[5]), bool(row[6]), row[7], row[9], row[10])
             for row in cursor.fetchall()

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from messaging.models import (
@@ -118,8 +119,18 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         CareTeam.objects.filter(upstream_id__in=rows.keys()).values_list("upstream_id", "pk")
     )
     # Every system's cached pool options (selectors/team_options.py) are stale from now on
-    # (a pool may also have moved between systems): one UPDATE, bundle loads are rare.
-    CareSystem.objects.update(pools_version=F("pools_version") + 1)
+    # (a pool may also have moved between systems), and its pool count (read by every flow
+    # page's summary instead of counting pools) is counted anew: one UPDATE, loads are rare.
+    pools = (
+        CareTeam.objects.filter(care_system=OuterRef("pk"), per_facility=True)
+        .order_by()
+        .values("care_system")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    CareSystem.objects.update(
+        pools_version=F("pools_version") + 1, pool_count=Coalesce(Subquery(pools), 0)
+    )
 
     now = timezone.now()
     sent = 0

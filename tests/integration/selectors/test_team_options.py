@@ -150,3 +150,21 @@ def test_team_in_system_asks_by_id():
     for bad in (None, "", "abc", "99999999999999999999999", 123):
         assert not options.team_in_system(recipients=recipients, station_number="701", team_id=bad)
     assert not options.team_in_system(recipients=recipients, station_number=None, team_id=7010002)
+
+
+def test_pool_counts_are_stored_by_the_load_and_match_the_whole_list():
+    """The summary reads each system's pool count (set by every bundle load), not the pools."""
+    data = mixed_bundle()
+    load(data)
+    for extra in (0, 1):
+        narrow = recipients_for(user("mixed.vet"))
+        whole = recipients_for(user("mixed.vet"))
+        _ = whole.recipients  # read everything: the summary is then counted from the list
+        assert narrow.summary == whole.summary
+        oh = next(s for s in narrow.summary if s.system.station_number == "701")
+        assert oh.teams == 4 + extra and oh.messageable == 4 + extra  # pools + 1 VistA team
+        got = parsed(options.team_options(recipients=narrow, station_number="701"))
+        assert got == expected(whole, "701")
+        # A later load adds a pool: the count and the options follow.
+        data["ohPools"][0]["pools"].append(pool(7010004, "701", externalName="Added pool"))
+        load(data)
