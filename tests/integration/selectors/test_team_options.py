@@ -165,6 +165,6 @@ def test_pool_counts_are_stored_by_the_load_and_match_the_whole_list():
         assert oh.teams == 4 + extra and oh.messageable == 4 + extra  # pools + 1 VistA team
         got = parsed(options.team_options(recipients=narrow, station_number="701"))
         assert got == expected(whole, "701")
-        # A later load adds a pool: the count and the options follow.
-        data["ohPools"][0]["pools"].append(pool(7010004, "701", externalName="Added pool"))
-        load(data)
+        if not extra:  # a later load adds a pool: the count and the options follow
+            data["ohPools"][0]["pools"].append(pool(7010004, "701", externalName="Added pool"))
+            load(data)
