@@ -195,7 +195,7 @@ class CareSystem(models.Model):
     ehr = models.CharField(max_length=20, choices=Ehr.choices)
     facilities = models.JSONField(default=list, blank=True)
     in_registry = models.BooleanField(default=True)
-    # Set whenever OH pools are stored: a version (team_options caches by it) and how many
+    # Set whenever OH pools are stored: a random version (team_options caches by it) and how many
     # pools the system has (every veteran registered there is offered them all).
     pools_version = models.PositiveIntegerField(default=0)
     pool_count = models.PositiveIntegerField(default=0)

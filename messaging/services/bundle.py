@@ -4,12 +4,13 @@ veterans, staff and their sent messages, in one transaction."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -128,8 +129,10 @@ def bundle_load(*, bundle: ParsedBundle) -> BundleLoadResult:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # A random version, not a counter: a database reset or restored from a backup must never
+    # bring back a version whose options a server process still holds.
     CareSystem.objects.update(
-        pools_version=F("pools_version") + 1, pool_count=Coalesce(Subquery(pools), 0)
+        pools_version=secrets.randbelow(2**31 - 1) + 1, pool_count=Coalesce(Subquery(pools), 0)
     )
 
     now = timezone.now()
