@@ -61,10 +61,10 @@ def generate_sql(table: str) -> str:
                CASE WHEN name <> 'latency' THEN 1 + floor(r_vet * {VETERANS})::bigint END,
                (ARRAY['desktop', 'desktop', 'mobile', ''])[1 + floor(r_device * 4)::int],
                now() - r_at * interval '{DAYS} days',
-               -- 5 % medication renewals among writes; 1 % of veterans are test veterans.
+               -- 5 per cent medication renewals among writes; 1 in 100 veterans a test veteran.
                name IN ('draft_created', 'draft_updated', 'message_sent') AND r_v2 < 0.05,
                '', '',
-               name <> 'latency' AND floor(r_vet * {VETERANS})::bigint % 100 = 0
+               name <> 'latency' AND mod(floor(r_vet * {VETERANS})::bigint, 100) = 0
         FROM (
             SELECT (ARRAY[{names}])[i] AS name, (ARRAY[{pages}])[i] AS page,
                    random() AS r_flow, random() AS r_platform, random() AS r_status,
