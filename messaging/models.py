@@ -23,6 +23,9 @@ from messaging.rollout.models import (  # noqa: F401
     CsatResponse,
     FlagChange,
     MetricEvent,
+    MetricHourly,
+    MetricHourlySet,
+    MetricRollupState,
     StageReport,
 )
 
@@ -90,6 +93,10 @@ class CareSystem(models.Model):
     # A VistA system's cutover date T to Oracle Health (transition.md); `inDays` is stored
     # resolved against the day the bundle was loaded.
     migration_date = models.DateField(null=True, blank=True)
+    # Set whenever OH pools are stored: a random version (team_options caches by it) and how many
+    # pools the system has (every veteran registered there is offered them all).
+    pools_version = models.PositiveIntegerField(default=0)
+    pool_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]

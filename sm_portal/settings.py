@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # A request id for every request (X-Request-ID in and out), on every log line.
     "django_guid.middleware.guid_middleware",
     "sm_portal.middleware.RequestLogMiddleware",
+    # JSON only (brotli/gzip); HTML with CSRF tokens stays uncompressed (BREACH).
+    "sm_portal.compression.JsonCompressionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -245,6 +247,10 @@ if SM_TODAY:
         raise environ.ImproperlyConfigured(
             f"SM_TODAY must be a date (YYYY-MM-DD), not {SM_TODAY!r}"
         ) from exc
+# Metric events: raw rows kept this long (the dashboard reads hourly rollups; `manage.py
+# prune_metrics` deletes older rows that are rolled up), rollups this long.
+SM_METRIC_EVENT_RETENTION_DAYS = env.int("SM_METRIC_EVENT_RETENTION_DAYS", default=90)
+SM_METRIC_ROLLUP_RETENTION_DAYS = env.int("SM_METRIC_ROLLUP_RETENTION_DAYS", default=800)
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate. One token system:

@@ -47,7 +47,11 @@ def today(*, user=None) -> date:
 
 
 def now(*, user=None) -> datetime:
-    """The current moment for this user: the real time of day on the user's today (aware)."""
-    real = timezone.now()
-    shift = (today(user=user) - timezone.localdate(real)).days
-    return real + timedelta(days=shift)
+    """The current moment for this user: the real time of day on the user's today (aware).
+    The wall-clock time is kept in the app's time zone, so a shift across a daylight-saving
+    change never moves the moment into the day before or after."""
+    local = timezone.localtime(timezone.now())
+    if local.date() == today(user=user):
+        return local
+    wall = datetime.combine(today(user=user), local.time())
+    return timezone.make_aware(wall, timezone.get_current_timezone())

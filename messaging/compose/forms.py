@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from django import forms
 
 from messaging.common.choices import Category
 from messaging.models import BODY_MAX_LENGTH, SIGNATURE_FIELD_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from messaging.recipients import CareSystemRef, Recipient
-from messaging.recipients.finder import team_label
 from sm_portal.uswds import UswdsFormMixin
 
 DIFFERENT_TEAM = "other"
-RECENT_TEAMS_GROUP = "Recent care teams"
-ALL_TEAMS_GROUP = "All care teams"
 CARE_TEAM_HINT = (
     "To search, try entering your type of care, provider name, or any part of your care team name."
 )
@@ -56,22 +53,21 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
             "invalid_choice": "Select a VA health care system",
         },
     )
-    care_team = forms.ChoiceField(
+    # The options are rendered by selectors/team_options.py (hundreds of teams); whether
+    # the posted team is one of the system's is asked by id (`team_ok`), not by listing.
+    care_team = forms.CharField(
         label="Select a care team",
         help_text=CARE_TEAM_HINT,
-        error_messages={"required": "Select a care team", "invalid_choice": "Select a care team"},
+        max_length=20,
+        error_messages={"required": "Select a care team", "max_length": "Select a care team"},
     )
 
     def __init__(
-        self,
-        *args,
-        systems: list[CareSystemRef],
-        teams: list[Recipient],
-        recent: Sequence[Recipient] = (),
-        **kwargs,
+        self, *args, systems: list[CareSystemRef], team_ok: Callable[[str], bool], **kwargs
     ):
         super().__init__(*args, **kwargs)
         self.systems = systems
+        self.team_ok = team_ok
         field = self.fields["care_system"]
         field.choices = [(s.station_number, s.name) for s in systems]
         if len(systems) == 1:
@@ -82,34 +78,12 @@ class SelectCareTeamForm(UswdsFormMixin, forms.Form):
         else:
             field.choices = [("", "- Select -"), *field.choices]
             field.widget = forms.Select(choices=field.choices, attrs={"class": "usa-select"})
-        team_field = self.fields["care_team"]
-        options = [(str(t.id), team_label(t)) for t in teams]
-        if recent:
-            # flow.md 11: the veteran's recent teams of this system first, then every team.
-            recent_options = [(str(t.id), team_label(t)) for t in recent]
-            self.team_groups = [
-                (RECENT_TEAMS_GROUP, recent_options),
-                (ALL_TEAMS_GROUP, options),
-            ]
-            team_field.choices = [("", "- Select -"), *self.team_groups]
-        else:
-            self.team_groups = [(None, options)]
-            team_field.choices = [("", "- Select -"), *options]
-        team_field.widget.attrs.update({"class": "usa-select", "data-sm-team-select": ""})
 
-    def team_options(self):
-        """The care-team select's groups for the template: (group label or None, options),
-        each option (value, label, selected); a team in both groups is selected once."""
-        chosen = str(self["care_team"].value() or "")
-        groups, marked = [], False
-        for label, options in self.team_groups:
-            rows = []
-            for value, text in options:
-                selected = bool(chosen) and value == chosen and not marked
-                marked = marked or selected
-                rows.append((value, text, selected))
-            groups.append((label, rows))
-        return groups
+    def clean_care_team(self) -> str:
+        value = self.cleaned_data["care_team"]
+        if not self.team_ok(value):
+            raise forms.ValidationError("Select a care team", code="invalid_choice")
+        return value
 
     @property
     def system_control(self) -> str:

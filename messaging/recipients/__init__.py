@@ -71,8 +71,11 @@ class RecipientSet:
         self._known: dict[int, Recipient | None] = {}  # teams read by id so far
         self._by_station: dict[str, tuple[Recipient, ...]] = {}
         # Once the summary is read: station -> (VistA-linked teams, OH pools), so that a read
-        # skips the query for a kind of team the veteran has none of there.
+        # skips the query for a kind of team the veteran has none of there, and the version
+        # of the system's pool data (team_options caches the pools' options by it) where
+        # those pools are offered to the veteran today.
         self._kinds: dict[str, tuple[int, int]] | None = None
+        self._pool_versions: dict[str, int] = {}
 
     # --- The whole list (pages and endpoints that show every team) ------------------------
 
@@ -157,9 +160,11 @@ class RecipientSet:
         return next((s.teams for s in self.summary if s.system == system), 0)
 
     def in_system(
-        self, station_number: str, *, messageable_only: bool = True
+        self, station_number: str, *, messageable_only: bool = True, pools: bool = True
     ) -> tuple[Recipient, ...]:
-        if self._everything_read():
+        if not pools:  # the veteran's own teams there only (VistA links, a move's pools)
+            teams = tuple(self._read(station=station_number, pools=False))
+        elif self._everything_read():
             teams = tuple(
                 r for r in self.recipients if r.care_system.station_number == station_number
             )
@@ -173,6 +178,22 @@ class RecipientSet:
         if messageable_only:
             return tuple(r for r in teams if r.can_message)
         return tuple(r for r in teams if not r.locked)
+
+    def kinds_in(self, station_number: str) -> tuple[int, int, int]:
+        """(the veteran's own teams, OH pools of a facility they are registered at, pool-data
+        version) in one system. The pools (and a version) only where they are offered to the
+        veteran today: a moving system's pools wait for its cutover, on each veteran's clock."""
+        _ = self.summary
+        if self._kinds is None:  # the summary came from the whole list: ask the database
+            self._read_summary()
+        linked, pooled = (self._kinds or {}).get(station_number, (0, 0))
+        version = self._pool_versions.get(station_number)
+        return linked, pooled if version is not None else 0, version or 0
+
+    def pools_in_system(self, station_number: str) -> tuple[Recipient, ...]:
+        """The OH pools of one system the veteran is registered at (the same for every
+        veteran registered there on the same day)."""
+        return tuple(self._read(station=station_number, links=False))
 
     @property
     def has_vista(self) -> bool:
@@ -199,7 +220,7 @@ class RecipientSet:
         Health and in p0-p8 today, in data order, each with its phase and dates."""
         found: dict[int, tuple[CareSystemRef, date]] = {}
         for row in self._summary_rows:
-            system_id, station, name, ehr, cutover, *_rest, kind, pool, _teams = row
+            system_id, station, name, ehr, cutover, *_rest, kind, pool, _teams, _version = row
             if cutover is not None and kind == 0 and not pool and system_id not in found:
                 found[system_id] = (self._system(system_id, station, name, ehr, cutover), cutover)
         if not found:
@@ -243,7 +264,9 @@ class RecipientSet:
             return transitions.pool_state(cutover, self.today)
         return transitions.vista_team_state(cutover, self.today)
 
-    def _read(self, *, ids=None, station=None, blocked=None) -> list[Recipient]:
+    def _read(
+        self, *, ids=None, station=None, blocked=None, links=True, pools=True
+    ) -> list[Recipient]:
         """The veteran's teams, in data order: VistA-linked teams, then the OH pools of the
         facilities they are registered at, narrowed when asked (one query, `queries.py`).
         Plain rows, not model instances: with 2,000 teams a page pays for rows only."""
@@ -253,9 +276,23 @@ class RecipientSet:
             ids=ids,
             station=station,
             blocked=blocked,
-            links=want_links,
-            pools=want_pools,
+            links=want_links and links,
+            pools=want_pools and pools,
         )
+        return self._recipients(rows)
+
+    def sent_to_since(self, since, *, message_table: str, sent_state: str) -> list[Recipient]:
+        """The veteran's teams they sent a message to since `since`, most recent first (one
+        query); each is also remembered for `get`."""
+        rows = queries.recent_rows(
+            self._veteran.pk, since=since, message_table=message_table, sent_state=sent_state
+        )
+        found = self._recipients(rows)
+        if not self._everything_read():
+            self._known.update({r.id: r for r in found})
+        return found
+
+    def _recipients(self, rows) -> list[Recipient]:
         recipients, seen = [], set()
         for row in rows:
             upstream_id, source, name, display, signature, system_id, *system = row[:9]
@@ -303,10 +340,13 @@ class RecipientSet:
         counts: dict[CareSystemRef, list] = {}  # system -> [sources, teams, blocked, messageable]
         kinds: dict[str, list[int]] = {}
         for row in self._summary_rows:
-            system_id, station, name, ehr, cutover, source, blocked, listed, kind, pool, teams = row
+            system_id, station, name, ehr, cutover, source, blocked, listed, kind, pool = row[:10]
+            teams, version = row[10:]
             kinds.setdefault(station, [0, 0])[kind] += teams
             if self._state(cutover, pool=bool(pool)) != TeamState.OFFERED:
                 continue
+            if kind:
+                self._pool_versions[station] = version
             system = self._system(system_id, station, name, ehr, cutover)
             entry = counts.setdefault(system, [set(), 0, 0, 0])
             entry[0].add(source)

@@ -3,26 +3,25 @@
 Each function is the one definition of a figure (which rows count, what fails): the stage
 criteria call it for a whole stage and sum nothing themselves, the charts call it with
 `by_day=True` for the same figure per local calendar day. One source of truth: a chart
-cannot show other numbers than the guard that refuses or allows the next stage. Each is
-one aggregate query (GROUP BY flow, and the day when asked).
+cannot show other numbers than the guard that refuses or allows the next stage. Metric
+figures read the rollups (`rollout/rollups.py`: the cost depends on days and series, not
+events), messages and survey answers their own tables (one aggregate query each).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from messaging.models import FlagChange, MessageState
-from messaging.rollout import telemetry
-from messaging.rollout.traffic import answers, events, messages
+from messaging.rollout import rollups, telemetry
+from messaging.rollout.traffic import answers, messages
 
 LATENCY_PERCENTILES = (50, 95)
-PATH_PAGES = ("start-message", "select-care-team")
+PATH_PAGES = rollups.PATH_TO
 
 
 def days_between(*, since: datetime, until: datetime | None = None) -> list[date]:
@@ -54,17 +53,23 @@ def write_requests(
 ) -> list[dict]:
     """Draft and send requests (created, updated, deleted, sent) and how many failed (status
     400 or more), per flow: the error-rate criterion's figures."""
-    writes = _window(
-        events(include_test=include_test).filter(name__in=telemetry.WRITE_EVENTS),
-        "at",
-        since,
-        until,
+    rows = rollups.counts(
+        since=since,
+        until=until,
+        where=Q(name__in=telemetry.WRITE_EVENTS),
+        by=("flow", "status_code"),
+        include_test=include_test,
+        by_day=by_day,
     )
-    return list(
-        _grouped(writes, "at", ["flow"], by_day).annotate(
-            requests=Count("id"), failed=Count("id", filter=Q(status_code__gte=400))
+    keys = ["day", "flow"] if by_day else ["flow"]
+    groups: dict[tuple, dict] = {}
+    for (*group, status), n in rows.items():
+        row = groups.setdefault(
+            tuple(group), {**dict(zip(keys, group, strict=True)), "requests": 0, "failed": 0}
         )
-    )
+        row["requests"] += n
+        row["failed"] += n if status is not None and status >= 400 else 0
+    return [groups[key] for key in sorted(groups)]
 
 
 def sent_messages(
@@ -105,48 +110,29 @@ def latency(
     by_day: bool = False,
     include_test: bool = False,
 ) -> list[dict]:
-    """p50 and p95 (nearest rank: the ceil(p * n)-th smallest value) of the latency of draft
-    and send requests, per flow (and day), in one query: the ranks are found by window
-    functions in the database and only the ranked rows come back."""
-    timed = _window(
-        events(include_test=include_test).filter(name=telemetry.LATENCY, value__isnull=False),
-        "at",
-        since,
-        until,
-    )
+    """p50 and p95 (nearest rank: the ceil(p * n)-th smallest value, from the DDSketch of
+    the window: within 1 %) of the latency of draft and send requests, per flow (and day)."""
+    merged: dict[tuple, rollups.SetAgg] = {}
+    for key, agg in rollups.sets(
+        series=rollups.LATENCY_SERIES,
+        since=since,
+        until=until,
+        include_test=include_test,
+        by_day=by_day,
+    ).items():
+        day, series_key = key if by_day else (None, key)
+        flow = series_key.partition("|")[0]
+        merged.setdefault((flow, day) if by_day else (flow,), rollups.SetAgg()).add(agg)
     keys = ["flow", "day"] if by_day else ["flow"]
-    if by_day:
-        timed = timed.annotate(day=TruncDate("at"))
-    inner, params = timed.values(*keys, "value", "id").query.sql_with_params()
-    part = ", ".join(connection.ops.quote_name(k) for k in keys)
-    ranks = ", ".join(f"(n * {p} + 99) / 100" for p in LATENCY_PERCENTILES)  # ceil(p% * n)
-    # bandit B608 accepted: column names come from fixed keys; every value is a %s parameter.
-    sql = f"""
-        SELECT {part}, n, rn, value FROM (
-            SELECT {part}, value,
-                   ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY value, id) AS rn,
-                   COUNT(*) OVER (PARTITION BY {part}) AS n
-            FROM ({inner}) events
-        ) ranked
-        WHERE rn IN ({ranks})
-        ORDER BY {part}, rn
-    """  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    groups: dict[tuple, dict] = {}
-    for *group_key, n, rn, value in rows:
-        group = groups.setdefault(
-            tuple(group_key), {**dict(zip(keys, group_key, strict=False)), "requests": n}
-        )
+    groups = []
+    for group_key in sorted(merged):
+        agg = merged[group_key]
+        sketch = agg.sketch()
+        group = {**dict(zip(keys, group_key, strict=True)), "requests": agg.count}
         for p in LATENCY_PERCENTILES:
-            if rn == math.ceil(n * p / 100):
-                group[f"p{p}"] = value
-    if by_day:
-        for group in groups.values():  # SQLite hands back the day as text
-            if isinstance(group["day"], str):
-                group["day"] = date.fromisoformat(group["day"])
-    return list(groups.values())
+            group[f"p{p}"] = agg.percentile(p, sketch)
+        groups.append(group)
+    return groups
 
 
 def recent_path(
@@ -156,49 +142,23 @@ def recent_path(
     by_day: bool = False,
     include_test: bool = False,
 ) -> dict:
-    """Among veterans with a page view of "recent" in the window: the page views (and
-    veterans) of "start-message" and of "select-care-team" after their first "recent"
-    view, and (by_day) the page views per day of the view. One query: a window function
-    finds each veteran's first "recent" view."""
-    views = _window(
-        events(include_test=include_test).filter(
-            name=telemetry.PAGE_VIEW, page__in=("recent", *PATH_PAGES), veteran_id__isnull=False
-        ),
-        "at",
-        since,
-        until,
-    ).annotate(day=TruncDate("at"))
-    inner, params = views.values("page", "veteran_id", "at", "day").query.sql_with_params()
-    day_key = ", day" if by_day else ""
-    # bandit B608 accepted: column names come from fixed keys; every value is a %s parameter.
-    sql = f"""
-        SELECT page{day_key}, COUNT(*), COUNT(DISTINCT veteran_id) FROM (
-            SELECT page, veteran_id, at, day,
-                   MIN(CASE WHEN page = %s THEN at END)
-                       OVER (PARTITION BY veteran_id) AS first_recent
-            FROM ({inner}) views
-        ) ranked
-        WHERE first_recent IS NOT NULL AND (page = %s OR at > first_recent)
-        GROUP BY page{day_key}
-    """  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ["recent", *params, "recent"])
-        rows = cursor.fetchall()
-    result: dict = {"veterans": 0, "days": []}
-    for page in PATH_PAGES:
-        result[page] = {"views": 0, "veterans": 0}
-    for page, *rest in rows:
-        if by_day:
-            day, views_n, veterans = rest
-            day = date.fromisoformat(day) if isinstance(day, str) else day
-            if page != "recent":
-                result["days"].append({"day": day, "page": page, "views": views_n})
-            continue
-        views_n, veterans = rest
-        if page == "recent":
-            result["veterans"] = veterans
-        else:
-            result[page] = {"views": views_n, "veterans": veterans}
+    """Path analysis of "recent": the veterans who viewed it in the window, and the page
+    views (and veterans) of "start-message" and of "select-care-team" reached straight
+    from it (the veteran's previous page view, at most two hours before, was "recent");
+    with `by_day`, also those page views per local day of the view ("days")."""
+    window = {"since": since, "until": until, "include_test": include_test}
+    viewers = rollups.sets(series="recent", **window)
+    path = rollups.sets(series=rollups.PATH, by_day=by_day, **window)
+    result: dict = {"veterans": len(viewers[""].veterans) if "" in viewers else 0, "days": []}
+    totals = {page: rollups.SetAgg() for page in PATH_PAGES}
+    for key, agg in path.items():
+        day, page = key if by_day else (None, key)
+        if page in totals:
+            totals[page].add(agg)
+            if by_day:
+                result["days"].append({"day": day, "page": page, "views": agg.count})
+    for page, agg in totals.items():
+        result[page] = {"views": agg.count, "veterans": len(agg.veterans)}
     result["days"].sort(key=lambda row: (row["day"], row["page"]))
     return result
 

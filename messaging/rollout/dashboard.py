@@ -1,34 +1,30 @@
 """The rollout dashboard's figures (rollout.md, "The rollout dashboard").
 
-Every figure is aggregated in the database (GROUP BY, COUNT, AVG, window functions), never
-by loading events one by one, so the number of queries does not grow with the events (ten
-or a million); it grows only with the stages a flag has been through (a few per stage
-report). Every function takes keyword-only arguments; `since` is the
-start of the chosen time window (an aware datetime).
+Metric figures read the rollups (messaging/rollout/rollups.py: counts, distinct veterans as
+bitmaps, latency as DDSketch bins) plus the raw events of the hours not rolled up, so the
+page costs the same number of queries, and about the same time, with ten thousand events
+or ten million, and every figure equals the one computed from the raw events. Message and
+CSAT figures read their own tables. Test veterans' traffic is left out unless
+`include_test`. Every function takes keyword-only arguments; `since` is the start of the
+chosen time window (an aware datetime, on a whole hour).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from messaging.common.choices import Platform
-from messaging.models import (
-    MessageState,
-    MetricEvent,
-    VeteranProfile,
-)
-from messaging.rollout import daily, telemetry
+from messaging.models import MessageState, VeteranProfile
+from messaging.rollout import daily, rollups, telemetry
 from messaging.rollout import stages as rollout
 from messaging.rollout.flags import ALL_FLAGS
 from messaging.rollout.reports import stage_reports
-from messaging.rollout.traffic import events, messages, test_sql
+from messaging.rollout.traffic import messages
 
 # The time window picker: value -> (label, length).
 WINDOWS = {
@@ -56,7 +52,10 @@ def window_choice(*, value: str | None) -> str:
 
 
 def window_start(*, window: str, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - WINDOWS[window_choice(value=window)][1]
+    """The start of the hour `window` ago: windows start on a whole hour, so that they read
+    whole-hour (and whole-day) rollups and no partial hour of raw events at their start."""
+    start = (now or timezone.now()) - WINDOWS[window_choice(value=window)][1]
+    return start.replace(minute=0, second=0, microsecond=0)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -93,50 +92,40 @@ def flag_panels(*, include_test: bool = False) -> list[dict]:
 def write_counts(*, since: datetime, include_test: bool = False) -> list[dict]:
     """Drafts created/updated/deleted and messages sent, by event, flow, whether it was a
     medication renewal request, and status code."""
-    return list(
-        events(include_test=include_test)
-        .filter(name__in=telemetry.WRITE_EVENTS, at__gte=since)
-        .values("name", "flow", "renewal", "status_code")
-        .annotate(count=Count("id"))
-        .order_by("name", "flow", "renewal", "status_code")
+    by = ("name", "flow", "renewal", "status_code")
+    rows = rollups.counts(
+        since=since,
+        where=Q(name__in=telemetry.WRITE_EVENTS),
+        by=by,
+        include_test=include_test,
     )
+    return [
+        {**dict(zip(by, key, strict=True)), "count": n}
+        for key, n in sorted(rows.items(), key=_nulls_first)
+    ]
+
+
+def _nulls_first(item) -> tuple:
+    return tuple((value is not None, value) for value in item[0])
 
 
 # 3. Latency ----------------------------------------------------------------------------
 
 
 def latency_percentiles(*, since: datetime, include_test: bool = False) -> list[dict]:
-    """p50, p95 and p99 (nearest rank: the ceil(p * n)-th smallest value) of latency events
-    per flow and measured event, in one query: ROW_NUMBER and COUNT window functions in the
-    database, only the ranked rows come back (at most 3 per group)."""
-    table = connection.ops.quote_name(MetricEvent._meta.db_table)
-    test_where, test_params = test_sql(include_test)
-    ranks = ", ".join(f"(n * {p} + 99) / 100" for p in PERCENTILES)  # integer ceil(p% * n)
-    # bandit B608 accepted: the names are the models' own tables (_meta); every value is a %s parameter.
-    sql = f"""
-        SELECT flow, page, n, rn, value FROM (
-            SELECT flow, page, value,
-                   ROW_NUMBER() OVER (PARTITION BY flow, page ORDER BY value, id) AS rn,
-                   COUNT(*) OVER (PARTITION BY flow, page) AS n
-            FROM {table}
-            WHERE name = %s AND at >= %s AND value IS NOT NULL{test_where}
-        ) ranked
-        WHERE rn IN ({ranks})
-        ORDER BY flow, page, rn
-    """  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [telemetry.LATENCY, connection.ops.adapt_datetimefield_value(since), *test_params],
-        )
-        rows = cursor.fetchall()
-    groups: dict[tuple[str, str], dict] = {}
-    for flow, page, n, rn, value in rows:
-        group = groups.setdefault((flow, page), {"flow": flow, "event": page, "count": n})
+    """p50, p95 and p99 (nearest rank) of latency events per flow and measured event, from
+    the DDSketch of the window (the merged hourly sketches and the raw values of the hours
+    not rolled up): each within 1 % of the exact nearest-rank value."""
+    groups = []
+    sets = rollups.sets(series=rollups.LATENCY_SERIES, since=since, include_test=include_test)
+    for key, agg in sorted(sets.items()):
+        flow, _, event = key.partition("|")
+        sketch = agg.sketch()
+        group = {"flow": flow, "event": event, "count": agg.count}
         for p in PERCENTILES:
-            if rn == math.ceil(n * p / 100):
-                group[f"p{p}"] = value
-    return list(groups.values())
+            group[f"p{p}"] = agg.percentile(p, sketch)
+        groups.append(group)
+    return groups
 
 
 # 4. CSAT -------------------------------------------------------------------------------
@@ -201,13 +190,17 @@ def senders_per_month(*, since: datetime, include_test: bool = False) -> dict:
 
 def failed_sends(*, since: datetime, include_test: bool = False) -> dict:
     """message_sent events with a status of 400 or more, of all message_sent events."""
-    rows = list(
-        events(include_test=include_test)
-        .filter(name=telemetry.MESSAGE_SENT, at__gte=since)
-        .values("flow")
-        .annotate(total=Count("id"), failed=Count("id", filter=Q(status_code__gte=400)))
-        .order_by("flow")
-    )
+    per_flow: dict[str, dict] = {}
+    for (flow, status), n in rollups.counts(
+        since=since,
+        where=Q(name=telemetry.MESSAGE_SENT),
+        by=("flow", "status_code"),
+        include_test=include_test,
+    ).items():
+        row = per_flow.setdefault(flow, {"flow": flow, "total": 0, "failed": 0})
+        row["total"] += n
+        row["failed"] += n if status is not None and status >= 400 else 0
+    rows = [per_flow[flow] for flow in sorted(per_flow)]
     for row in rows:
         row["pct"] = _pct(row["failed"], row["total"])
     total = sum(r["total"] for r in rows)
@@ -219,31 +212,25 @@ def conversion_by_flow(*, since: datetime, include_test: bool = False) -> list[d
     """Per flow: distinct veterans with a successful web message_sent event (status below
     400) over distinct veterans with a page view of the interstitial (the start of
     /new-message/). Web only: API clients never see the interstitial."""
-    rows = list(
-        events(include_test=include_test)
-        .filter(
-            Q(name=telemetry.PAGE_VIEW, page="interstitial")
-            | Q(name=telemetry.MESSAGE_SENT, status_code__lt=400),
-            at__gte=since,
-            veteran_id__isnull=False,
-        )
-        .exclude(platform__in=[Platform.MOBILE, Platform.MY_VA_HEALTH])
-        .values("flow")
-        .annotate(
-            reached=Count("veteran_id", distinct=True, filter=Q(name=telemetry.PAGE_VIEW)),
-            sent=Count("veteran_id", distinct=True, filter=Q(name=telemetry.MESSAGE_SENT)),
-        )
-        .order_by("flow")
-    )
-    for row in rows:
+    window = {"since": since, "include_test": include_test}
+    reached = rollups.sets(series="reached", **window)
+    sent = rollups.sets(series="sent", **window)
+    rows = []
+    for flow in sorted(reached.keys() | sent.keys()):
+        row = {
+            "flow": flow,
+            "reached": len(reached[flow].veterans) if flow in reached else 0,
+            "sent": len(sent[flow].veterans) if flow in sent else 0,
+        }
         row["pct"] = _pct(row["sent"], row["reached"])
+        rows.append(row)
     return rows
 
 
 def recent_path(*, since: datetime, include_test: bool = False) -> dict:
-    """Among veterans with a page view of "recent" in the window: the page views (and
-    veterans) of start message and of select care team after their first "recent" view
-    (the figure the /recent path chart draws per day: `daily.recent_path`)."""
+    """Path analysis of "recent": veterans who viewed it in the window, and the page views
+    (and veterans) of start message and of select care team reached straight from it (the
+    figure the /recent path chart draws per day: `daily.recent_path`)."""
     path = daily.recent_path(since=since, include_test=include_test)
     return {
         "veterans": path["veterans"],
@@ -253,13 +240,19 @@ def recent_path(*, since: datetime, include_test: bool = False) -> dict:
 
 
 def interaction_counts(*, since: datetime, include_test: bool = False) -> list[dict]:
-    return list(
-        events(include_test=include_test)
-        .filter(name=telemetry.INTERACTION, at__gte=since)
-        .values("page")
-        .annotate(count=Count("id"), veterans=Count("veteran_id", distinct=True))
-        .order_by("-count", "page")
+    totals = rollups.counts(
+        since=since, where=Q(name=telemetry.INTERACTION), by=("page",), include_test=include_test
     )
+    veterans = rollups.sets(series="interaction", since=since, include_test=include_test)
+    rows = [
+        {
+            "page": page,
+            "count": n,
+            "veterans": len(veterans[page].veterans) if page in veterans else 0,
+        }
+        for (page,), n in totals.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["count"], r["page"]))
 
 
 @dataclass(frozen=True)
@@ -283,14 +276,17 @@ class Dashboard:
 
 def device_breakdown(*, since: datetime, include_test: bool = False) -> list[dict]:
     """Successful sends and distinct senders by device class (from the user agent)."""
-    rows = list(
-        events(include_test=include_test)
-        .filter(name=telemetry.MESSAGE_SENT, status_code__lt=400, at__gte=since)
-        .exclude(device="")
-        .values("device")
-        .annotate(sends=Count("id"), senders=Count("veteran_id", distinct=True))
-        .order_by("device")
-    )
+    where = Q(name=telemetry.MESSAGE_SENT, status_code__lt=400) & ~Q(device="")
+    sends = rollups.counts(since=since, where=where, by=("device",), include_test=include_test)
+    senders = rollups.sets(series="sender_device", since=since, include_test=include_test)
+    rows = [
+        {
+            "device": device,
+            "sends": n,
+            "senders": len(senders[device].veterans) if device in senders else 0,
+        }
+        for (device,), n in sorted(sends.items())
+    ]
     total = sum(r["sends"] for r in rows)
     for row in rows:
         row["pct"] = _pct(row["sends"], total)
@@ -304,6 +300,11 @@ def build(
     test veterans' traffic only with `include_test`."""
     window = window_choice(value=window)
     since = window_start(window=window, now=now)
+    with rollups.snapshot():  # every figure reads the rollups as of one moment
+        return _dashboard(window, since, include_test)
+
+
+def _dashboard(window: str, since: datetime, include_test: bool) -> Dashboard:
     return Dashboard(
         window=window,
         since=since,

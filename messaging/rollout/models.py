@@ -1,5 +1,5 @@
-"""The rollout's tables: flag changes, the audit log, stage reports, metric events and
-survey answers. Models of the `messaging` app (imported by `messaging.models`)."""
+"""The rollout's tables: flag changes, the audit log, stage reports, metric events, their
+rollups and survey answers. Models of the `messaging` app (imported by `messaging.models`)."""
 
 from django.db import models
 
@@ -101,10 +101,70 @@ class MetricEvent(models.Model):
     test = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["name", "at"], name="metric_name_at_idx")]
+        indexes = [
+            models.Index(fields=["name", "at"], name="metric_name_at_idx"),
+            # The rollup job and the dashboard's edges read one hour of every kind at once.
+            models.Index(fields=["at"], name="metric_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.flow} {self.status_code}"
+
+
+class MetricHourly(models.Model):
+    """Metric events of one closed hour (or UTC day) counted per (name, flow, platform,
+    status, page, device, renewal, phase, station, test): the dashboard sums these instead of
+    reading events (messaging/rollout/rollups.py)."""
+
+    hour = models.DateTimeField()  # the bucket's start
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
+    name = models.CharField(max_length=40)
+    flow = models.CharField(max_length=10, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    page = models.CharField(max_length=60, blank=True)
+    device = models.CharField(max_length=10, blank=True)
+    renewal = models.BooleanField(default=False)
+    phase = models.CharField(max_length=3, blank=True)
+    station = models.CharField(max_length=16, blank=True)
+    test = models.BooleanField(default=False)  # test veterans' traffic, kept apart
+    count = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "hour"], name="metric_hourly_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.name} {self.flow} {self.status_code}: {self.count}"
+
+
+class MetricHourlySet(models.Model):
+    """Per closed hour, series and test-or-not (messaging/rollout/rollups.py SERIES): the
+    distinct veterans as a roaring bitmap (unions are exact), or latency as DDSketch bins
+    (merges are exact)."""
+
+    hour = models.DateTimeField()  # the bucket's start
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
+    series = models.CharField(max_length=20)
+    key = models.CharField(max_length=60, blank=True)
+    test = models.BooleanField(default=False)  # test veterans' traffic, kept apart
+    count = models.BigIntegerField()
+    veterans = models.BinaryField(null=True)
+    sketch = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["series", "hour"], name="metric_set_series_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.series} {self.key}: {self.count}"
+
+
+class MetricRollupState(models.Model):
+    """One row: every hour before `rolled_until` is in the rollups (and only those)."""
+
+    rolled_until = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"rolled up until {self.rolled_until}"
 
 
 class CsatResponse(models.Model):

@@ -1,16 +1,15 @@
 """Stage reports (rollout.md, "Stage reports"): per flag and stage, what the product
-measures and what staff wrote. Test traffic is left out unless `include_test`."""
+measures (from the metric rollups) and what staff wrote. Test traffic is left out unless
+`include_test`."""
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Q
 
-from messaging.common.choices import Flow
 from messaging.models import StageReport
+from messaging.rollout import rollups, telemetry
 from messaging.rollout import stages as rollout
-from messaging.rollout import telemetry
 from messaging.rollout.flags import ALL_FLAGS
-from messaging.rollout.traffic import events
 
 
 def stage_reports(*, include_test: bool = False) -> list[dict]:
@@ -24,27 +23,22 @@ def stage_reports(*, include_test: bool = False) -> list[dict]:
         for period in reversed(rollout.stage_periods(name)):
             if period["stage"] == "off":
                 continue
-            start, end = period["start"], period["end"]
-            period_events = events(include_test=include_test).filter(at__gte=start)
-            if end:
-                period_events = period_events.filter(at__lt=end)
+            window = {"since": period["start"], "until": period["end"]}
+            curated = rollups.sets(series="new_flow", include_test=include_test, **window)
+            errors = rollups.counts(
+                where=Q(name__in=telemetry.WRITE_EVENTS, status_code__gte=400),
+                by=("status_code",),
+                include_test=include_test,
+                **window,
+            )
             reports.append(
                 {
                     **period,
-                    "veterans": period_events.filter(flow=Flow.CURATED)
-                    .exclude(veteran_id=None)
-                    .values("veteran_id")
-                    .distinct()
-                    .count(),
-                    "criteria": rollout.stage_criteria(
-                        since=start, until=end, include_test=include_test
-                    ),
-                    "errors": list(
-                        period_events.filter(name__in=telemetry.WRITE_EVENTS, status_code__gte=400)
-                        .values("status_code")
-                        .annotate(n=Count("id"))
-                        .order_by("status_code")
-                    ),
+                    "veterans": len(curated[""].veterans) if "" in curated else 0,
+                    "criteria": rollout.stage_criteria(**window, include_test=include_test),
+                    "errors": [
+                        {"status_code": status, "n": n} for (status,), n in sorted(errors.items())
+                    ],
                     "written": written.get((name, period["stage"])),
                 }
             )

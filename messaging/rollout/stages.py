@@ -16,14 +16,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from messaging.common.choices import Flow
 from messaging.models import Flag, FlagChange, StageReport
-from messaging.rollout import audit, daily
+from messaging.rollout import audit, daily, rollups
 from messaging.rollout.flags import ALL_FLAGS
 from messaging.rollout.telemetry import MESSAGE_SENT
-from messaging.rollout.traffic import events
 
 STAGES = ("off", "whitelist", "A", "B", "C", "D", "E")
 PERCENT = {"A": 5, "B": 25, "C": 50, "D": 75, "E": 100}
@@ -142,12 +142,12 @@ def collection_criterion(*, since, until=None, include_test: bool = False) -> Cr
     as sent on the curated flow."""
     sent = daily.sent_messages(since=since, until=until, include_test=include_test)
     stored = sum(r["messages"] for r in sent if r["flow"] == Flow.CURATED)
-    sends = events(include_test=include_test).filter(
-        name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400, at__gte=since
+    recorded = rollups.count(
+        since=since,
+        until=until,
+        where=Q(name=MESSAGE_SENT, flow=Flow.CURATED, status_code__lt=400),
+        include_test=include_test,
     )
-    if until:
-        sends = sends.filter(at__lt=until)
-    recorded = sends.count()
     if not stored:
         return Criterion("collection", False, "no message sent on the new flow yet")
     # Sent messages deleted since leave their metric behind: more metrics than messages is

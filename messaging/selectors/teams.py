@@ -7,7 +7,6 @@ import calendar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max
 
 from messaging.common import clock
 from messaging.common.choices import Ehr
@@ -28,25 +27,12 @@ def _months_ago(moment, months: int):
 
 def recent_teams(*, veteran, recipients: RecipientSet) -> list[Recipient]:
     """Distinct recipients of the veteran's sent messages in the last N months, most recent
-    first, only those the veteran may message now, at most M (both settings). Two queries:
-    the recent team ids, then those teams."""
+    first, only those the veteran may message now, at most M (both settings). One query."""
     since = _months_ago(clock.now(user=veteran), settings.SM_RECENT_TEAMS_MONTHS)
-    rows = (
-        Message.objects.filter(veteran=veteran, state=Message.State.SENT, sent_at__gte=since)
-        .values_list("care_team__upstream_id")
-        .annotate(last=Max("sent_at"))
-        .order_by("-last", "-care_team__upstream_id")
+    sent_to = recipients.sent_to_since(
+        since, message_table=Message._meta.db_table, sent_state=Message.State.SENT.value
     )
-    rows = list(rows)
-    found = recipients.get_many(recipient_id for recipient_id, _last in rows)
-    teams = []
-    for recipient_id, _last in rows:
-        recipient = found.get(recipient_id)
-        if recipient and recipient.can_message:
-            teams.append(recipient)
-            if len(teams) == settings.SM_RECENT_TEAMS_MAX:
-                break
-    return teams
+    return [r for r in sent_to if r.can_message][: settings.SM_RECENT_TEAMS_MAX]
 
 
 def teams_in_system(*, recipients: RecipientSet, station_number: str | None) -> list[Recipient]:

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import groupby
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from messaging.common import clock
 from messaging.common.choices import Ehr
-from messaging.models import CareSystem, MetricEvent, VeteranTeam
+from messaging.models import CareSystem, VeteranTeam
 from messaging.recipients import Kind, MovingSystem, RecipientSet
 from messaging.recipients.transitions import days_from_cutover, phase_of
-from messaging.rollout import telemetry
+from messaging.rollout import rollups, telemetry
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ class MigrationReport:
 
 def migrations_overview(*, today: date | None = None) -> list[MigrationReport]:
     """Each migration in the registry with its date, phase today (on the deployment's clock),
-    the veterans it affects and the drafts and sends refused because of it. Three queries."""
+    the veterans it affects and the drafts and sends refused because of it (ever: from the
+    metric rollups, which outlive the raw events' retention). A few queries."""
     today = today or clock.today()
     systems = list(
         CareSystem.objects.filter(migration_date__isnull=False).order_by("migration_date", "name")
@@ -103,12 +104,13 @@ def migrations_overview(*, today: date | None = None) -> list[MigrationReport]:
         .annotate(n=Count("veteran", distinct=True))
     )
     refused: dict[tuple[str, str], int] = {}
-    rows = (
-        MetricEvent.objects.filter(name=telemetry.MIGRATION_REFUSED)
-        .values_list("station", "page")
-        .annotate(n=Count("pk"))
+    rows = rollups.counts(
+        since=datetime.min.replace(tzinfo=UTC),
+        where=Q(name=telemetry.MIGRATION_REFUSED),
+        by=("station", "page"),
+        include_test=True,
     )
-    for station, event, n in rows:
+    for (station, event), n in rows.items():
         kind = "send" if event == telemetry.MESSAGE_SENT else "draft"
         refused[station, kind] = refused.get((station, kind), 0) + n
     reports = []

@@ -4,6 +4,7 @@ veterans, staff and their sent messages, in one transaction."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from messaging.common import clock
 from messaging.models import (
@@ -149,6 +152,21 @@ def bundle_load(
     )
     team_pk = dict(
         CareTeam.objects.filter(upstream_id__in=rows.keys()).values_list("upstream_id", "pk")
+    )
+    # Every system's cached pool options (selectors/team_options.py) are stale from now on
+    # (a pool may also have moved between systems), and its pool count (read by every flow
+    # page's summary instead of counting pools) is counted anew: one UPDATE, loads are rare.
+    pools = (
+        CareTeam.objects.filter(care_system=OuterRef("pk"), per_facility=True)
+        .order_by()
+        .values("care_system")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # A random version, not a counter: a database reset or restored from a backup must never
+    # bring back a version whose options a server process still holds.
+    CareSystem.objects.update(
+        pools_version=secrets.randbelow(2**31 - 1) + 1, pool_count=Coalesce(Subquery(pools), 0)
     )
 
     now = clock.now()  # the deployment's date (SM_TODAY) that every date rule reads

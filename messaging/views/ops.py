@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from messaging.common import clock
-from messaging.rollout import charts, dashboard
+from messaging.rollout import charts, dashboard, rollups
 from messaging.rollout import stages as rollout
 from messaging.rollout.explain import veteran_in_stage
 from messaging.rollout.flags import ALL_FLAGS
@@ -144,11 +144,12 @@ def _explain(request) -> dict:
 def _render(request, *, errors: list[str], status: int, failed_flag: str | None = None):
     window = dashboard.window_choice(value=request.GET.get("window"))
     include_test = request.GET.get("test") == "include"
-    data = dashboard.build(window=window, include_test=include_test)
+    with rollups.snapshot():  # the tables and the charts read the rollups as of one moment
+        data = dashboard.build(window=window, include_test=include_test)
+        figures = charts.build_charts(since=data.since, include_test=include_test)
     for panel in data.flags:
         panel["next_stage"] = rollout.next_stage(panel["state"]["stage"])
         panel["failing"] = sum(not c.passed for c in panel["criteria"])
-    figures = charts.build_charts(since=data.since, include_test=include_test)
     figures["pie"] = charts.platform_share_chart(platforms=data.platforms)
     return render(
         request,

@@ -13,6 +13,9 @@ from messaging.compose import flow
 from messaging.compose.flow import Page
 from messaging.compose.forms import SelectCareTeamForm
 from messaging.recipients.finder import MAX_QUERY_LENGTH, team_label
+from messaging.selectors.team_options import entry as option_entry
+from messaging.selectors.team_options import render as render_options
+from messaging.selectors.team_options import team_in_system, team_options
 from messaging.selectors.teams import (
     care_team_search,
     name_changes,
@@ -56,14 +59,25 @@ def _typed_text(request) -> str:
     return typed[:MAX_QUERY_LENGTH]
 
 
-def _searched(*, request, fr: FlowRequest, systems, teams, recent, station: str | None):
+def _team_check(fr: FlowRequest, station: str | None):
+    """Whether a posted team is one the veteran may message in the chosen system: asked by
+    id (one read), never by listing the system's teams."""
+
+    def team_ok(team_id) -> bool:
+        return team_in_system(recipients=fr.recipients, station_number=station, team_id=team_id)
+
+    return team_ok
+
+
+def _searched(*, request, fr: FlowRequest, systems, team_ok, recent, station: str | None):
     """Without JavaScript: the finder ranks the system's teams for what the veteran typed,
-    the matches first and none chosen for them; with no system chosen yet, it says which of
-    the veteran's systems have matching teams."""
+    the matches first (the recent ones first in their group) and none chosen for them; with
+    no system chosen yet, it says which of the veteran's systems have matching teams."""
     query = _typed_text(request)
     ranked = care_team_search(recipients=fr.recipients, query=query, station_number=station)
     matches = [m.recipient for m in ranked if m.score > 0]
     search = {"query": query, "matches": len(matches)}
+    teams = []
     if station:
         teams = [m.recipient for m in ranked]
         recent = [t for t in teams if t in recent]  # the finder's ranking inside each group
@@ -71,28 +85,25 @@ def _searched(*, request, fr: FlowRequest, systems, teams, recent, station: str 
         search.update(across=True, systems=list(dict.fromkeys(t.care_system.name for t in matches)))
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
-    form = SelectCareTeamForm(initial={"care_system": station}, **_lists(systems, teams, recent))
-    return form, search
+    form = SelectCareTeamForm(initial={"care_system": station}, systems=systems, team_ok=team_ok)
+    options = render_options((option_entry(t) for t in teams), "", recent)
+    return form, options, search
 
 
-def _system_changed(*, fr: FlowRequest, systems, teams, recent, station: str | None):
+def _system_changed(*, fr: FlowRequest, systems, team_ok, station: str | None):
     """Without JavaScript: choosing a system re-renders the list for it (and clears the team)."""
     fr.state.care_system, fr.state.care_team = station, None
     fr.save()
-    return SelectCareTeamForm(initial={"care_system": station}, **_lists(systems, teams, recent))
+    return SelectCareTeamForm(initial={"care_system": station}, systems=systems, team_ok=team_ok)
 
 
-def _kept_choice(*, fr: FlowRequest, systems, teams, recent, station: str | None):
-    team = fr.state.care_team if any(t.id == fr.state.care_team for t in teams) else None
+def _kept_choice(*, fr: FlowRequest, systems, team_ok, station: str | None):
+    team = fr.state.care_team if team_ok(fr.state.care_team) else None
     return SelectCareTeamForm(
         initial={"care_system": station, "care_team": str(team) if team else ""},
-        **_lists(systems, teams, recent),
+        systems=systems,
+        team_ok=team_ok,
     )
-
-
-def _lists(systems, teams, recent) -> dict:
-    """What the select care team form lists: systems, teams, and the recent teams first."""
-    return {"systems": systems, "teams": teams, "recent": recent}
 
 
 def _recent_in(fr: FlowRequest, station: str | None) -> list:
@@ -103,13 +114,14 @@ def _recent_in(fr: FlowRequest, station: str | None) -> list:
     return [t for t in fr.recent if t.care_system.station_number == station]
 
 
-def _page(*, request, fr: FlowRequest, form, systems, station: str | None, search):
+def _page(*, request, fr: FlowRequest, form, options, systems, station: str | None, search):
     chosen_system = next((s for s in systems if s.station_number == station), None)
     return render(
         request,
         "messaging/select_care_team.html",
         {
             "form": form,
+            "team_options": options,
             "systems": systems,
             "chosen_system": chosen_system,
             "chosen_is_oh": bool(chosen_system and chosen_system.ehr == Ehr.ORACLE_HEALTH),
@@ -134,17 +146,16 @@ def select_care_team(request):
         return redirect_response
     systems = systems_offered(recipients=fr.recipients)
     station = _chosen_station(request=request, fr=fr, systems=systems)
-    teams = teams_in_system(recipients=fr.recipients, station_number=station)
     recent = _recent_in(fr, station)
-    lists = {"systems": systems, "recent": recent, "station": station}
+    lists = {"systems": systems, "team_ok": _team_check(fr, station), "station": station}
     action = request.POST.get("action")
-    search = None
+    search = options = None
     if request.method == "POST" and action == "search":
-        form, search = _searched(request=request, fr=fr, teams=teams, **lists)
+        form, options, search = _searched(request=request, fr=fr, recent=recent, **lists)
     elif request.method == "POST" and action == "update":
-        form = _system_changed(fr=fr, teams=teams, **lists)
+        form = _system_changed(fr=fr, **lists)
     elif request.method == "POST":
-        form = SelectCareTeamForm(request.POST, **_lists(systems, teams, recent))
+        form = SelectCareTeamForm(request.POST, systems=systems, team_ok=lists["team_ok"])
         if form.is_valid():
             fr.state.care_system = form.cleaned_data["care_system"]
             fr.state.care_team = int(form.cleaned_data["care_team"])
@@ -152,8 +163,21 @@ def select_care_team(request):
         fr.state.care_team = None  # typed text is not a choice: no team, never the one before
         fr.save()
     else:
-        form = _kept_choice(fr=fr, teams=teams, **lists)
-    return _page(request=request, fr=fr, form=form, systems=systems, station=station, search=search)
+        form = _kept_choice(fr=fr, **lists)
+    if options is None:  # the system's teams as the page lists them (an OH system's pools cached)
+        chosen = form["care_team"].value()
+        options = team_options(
+            recipients=fr.recipients, station_number=station, chosen=chosen, recent=recent
+        )
+    return _page(
+        request=request,
+        fr=fr,
+        form=form,
+        options=options,
+        systems=systems,
+        station=station,
+        search=search,
+    )
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django.utils import timezone
 from messaging.common.choices import Ehr
 from messaging.models import CsatResponse, Message, MetricEvent
 from messaging.recipients.bundle import bundle_parse
+from messaging.rollout import rollup_job
 from messaging.rollout import stages as rollout
 from messaging.rollout.flags import ALL_FLAGS, CURATED_LIST_FLOW, RECENT_RECIPIENTS
 from messaging.services.bundle import bundle_load
@@ -127,6 +128,8 @@ class Command(BaseCommand):
                 rollout.set_stage(name, stage, actor=ACTOR, reason="simulation over", force=True)
             # Generated veterans only make traffic: they never sign in or appear as demo accounts.
             accounts.update(is_active=False)
+            # The events were back-dated into hours the rollup job may have rolled up.
+            rollup_job.reopen(since=timezone.now() - timedelta(days=days + 1))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Simulated {len(users)} veterans over {days} days: {sent} messages sent."

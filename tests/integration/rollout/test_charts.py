@@ -166,7 +166,10 @@ def test_the_charts_and_the_criteria_count_the_same(staff, traffic):
         "legacy": 2,
     }
     latency = {r["flow"]: r for r in daily.latency(since=since)}
-    assert (latency["curated"]["p50"], latency["curated"]["p95"]) == (20, 40)
+    # Percentiles come from a DDSketch (the rollups): each within 1 % of the nearest rank.
+    shown_pair = (latency["curated"]["p50"], latency["curated"]["p95"])
+    for shown, exact in zip(shown_pair, (20, 40), strict=True):
+        assert abs(shown - exact) <= exact * 0.01, (shown, exact)
     assert (latency["legacy"]["requests"]) == 8
 
 

@@ -298,14 +298,11 @@ def test_every_figure_of_the_known_data_set(staff, known):
 def test_the_window_changes_the_numbers(staff, known):
     t = tables(staff.get(URL, {"window": "30d"}))
     assert body_rows(t["failed-table"])[0] == ["curated", "10", "1", "10.0 %"]
-    assert body_rows(t["latency-table"])[1] == [
-        "curated",
-        "message_sent",
-        "11",
-        "60",
-        "1000",
-        "1000",
-    ]
+    # Percentiles come from a DDSketch: each within 1 % of the exact nearest-rank value.
+    flow, event, n, *percentiles = body_rows(t["latency-table"])[1]
+    assert [flow, event, n] == ["curated", "message_sent", "11"]
+    for shown, exact in zip(percentiles, (60, 1000, 1000), strict=True):
+        assert abs(float(shown) - exact) <= exact * 0.01, (shown, exact)
     assert body_rows(t["csat-table"]) == [["curated", "2", "4.50"], ["legacy", "2", "2.00"]]
     assert ["My VA Health", "1", "20.0 %", "1", "50.0 %"] in body_rows(t["platforms-table"])
     assert ["cant-find-care-team", "1", "1"] in body_rows(t["interactions-table"])
