@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from messaging.recipients.bundle import BundleError, bundle_parse
 from messaging.selectors.registry import loaded_care_systems, loaded_pool_ids
-from messaging.services.bundle import bundle_load
+from messaging.services.bundle import bundle_load, statistics_refresh
 
 
 class Command(BaseCommand):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: refused, nothing stored ({len(exc.problems)} problems):\n{lines}"
             ) from exc
+        statistics_refresh()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {file}: {result.care_systems} care systems, {result.care_teams} care teams, "

@@ -201,3 +201,24 @@ def test_nul_character_refused(tmp_path):
     data = demo_bundle()
     data["veterans"][1]["fullName"] = "Jordan\u0000Lee"
     refuse(tmp_path, data, "veterans[1].fullName: text must not contain NUL characters")
+
+
+def test_a_load_refreshes_the_planner_statistics_of_what_it_filled():
+    """PostgreSQL plans the flow pages' team queries from table statistics: right after a big
+    load they said "empty" until autovacuum came. load_bundle ends with ANALYZE of the tables
+    it filled (PostgreSQL only; SQLite has no such statistics and gets no such statement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("load_bundle", str(DEMO_BUNDLE_PATH))
+    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor != "postgresql":
+        assert analyzed == []
+        return
+    assert len(analyzed) == 1 and CareTeam._meta.db_table in analyzed[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s", [CareTeam._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == CareTeam.objects.count()
