@@ -12,16 +12,13 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from messaging.models import MetricEvent, MetricHourly, MetricHourlySet, MetricRollupState
+from messaging.rollout.hours import HOUR, floor_day, floor_hour, next_day, previous_day
 from messaging.rollout.rollups import (
     ALL_SETS,
     COUNT_DIMS,
-    DAY,
     GRACE,
-    HOUR,
     LATENCY_SERIES,
     SetAgg,
-    floor_day,
-    floor_hour,
     merge_row,
     raw_set,
     rolled_until,
@@ -73,9 +70,11 @@ def _roll_range(start: datetime, end: datetime) -> None:
 
 
 def _roll_day(day: datetime) -> None:
-    """A UTC day whose hours are all rolled up: its hourly rows merged into day rows (24),
-    so that long windows read a row per day and series rather than 24."""
-    hourly = MetricHourly.objects.filter(hours=1, hour__gte=day, hour__lt=day + DAY)
+    """A local day whose hours are all rolled up: its hourly rows merged into day rows
+    (marked hours=24, whatever a daylight-saving change makes of the day), so that long
+    windows and per-day figures read a row per day and series rather than 24."""
+    end = next_day(day)
+    hourly = MetricHourly.objects.filter(hours=1, hour__gte=day, hour__lt=end)
     MetricHourly.objects.bulk_create(
         [
             MetricHourly(
@@ -86,7 +85,7 @@ def _roll_day(day: datetime) -> None:
         batch_size=1000,
     )
     merged: dict[tuple[str, str, bool], SetAgg] = {}
-    rows = MetricHourlySet.objects.filter(hours=1, hour__gte=day, hour__lt=day + DAY)
+    rows = MetricHourlySet.objects.filter(hours=1, hour__gte=day, hour__lt=end)
     for series, key, test, n, veterans, bins in rows.values_list(
         "series", "key", "test", "count", "veterans", "sketch"
     ):
@@ -101,19 +100,19 @@ def _roll_day(day: datetime) -> None:
 
 
 def _advance(state: MetricRollupState, until: datetime) -> None:
-    """Move the state to `until`, rolling up every UTC day that became complete."""
+    """Move the state to `until`, rolling up every local day that became complete."""
     before = state.rolled_until
     if before is not None:
-        midnight = floor_day(before) + DAY  # the first midnight after `before`
+        midnight = next_day(before)  # the first midnight after `before`
         while midnight <= until:
-            _roll_day(midnight - DAY)
-            midnight += DAY
+            _roll_day(previous_day(midnight))
+            midnight = next_day(midnight)
     state.rolled_until = until
     state.save(update_fields=["rolled_until"])
 
 
 def roll_up(*, now: datetime | None = None) -> int:
-    """Roll up every closed hour not rolled up yet, a UTC day (at most) per transaction, the
+    """Roll up every closed hour not rolled up yet, a local day (at most) per transaction, the
     state row locked so that two jobs never roll an hour twice. Returns the hours covered."""
     limit = floor_hour((now or timezone.now()) - GRACE)
     done = 0
@@ -133,11 +132,11 @@ def roll_up(*, now: datetime | None = None) -> int:
                 elif start < limit:
                     _advance(state, limit)
                 return done
-            # From the first hour with events to the end of its UTC day (or the limit).
+            # From the first hour with events to the end of its local day (or the limit).
             hour = floor_hour(first)
             if start is None:  # the first hour ever: no earlier day to complete
                 state.rolled_until = hour
-            end = min(limit, floor_day(hour) + DAY)
+            end = min(limit, next_day(hour))
             _roll_range(hour, end)
             _advance(state, end)
             done += (end - hour) // HOUR
@@ -145,7 +144,7 @@ def roll_up(*, now: datetime | None = None) -> int:
 
 def reopen(*, since: datetime) -> None:
     """Events were written with times in hours already rolled up (simulated traffic, a
-    repair): forget the rollups from the UTC day of `since` on; the job rolls them anew."""
+    repair): forget the rollups from the local day of `since` on; the job rolls them anew."""
     day = floor_day(since)
     with transaction.atomic():
         state = MetricRollupState.objects.select_for_update().filter(pk=1).first()

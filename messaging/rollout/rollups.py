@@ -8,7 +8,7 @@
   is exact: the merged sketch equals the sketch of all the values).
 - The job (`rollout/rollup_job.py`, the `rollup_metrics` command, run every minute by
   `make run`/`make serve`) rolls up every hour that closed more than GRACE ago, each once,
-  and merges each complete UTC day's hours into day rows.
+  and merges each complete local calendar day's hours into day rows (`rollout/hours.py`).
 
 A figure over [since, until) reads the rollups for the whole hours that are rolled up
 and the raw events for the rest (the partial hour at each end, and the hour or so not
@@ -16,8 +16,8 @@ yet rolled up), so it equals the figure computed from the raw events, and its co
 depends on the number of hours (or days) and series, not on the number of events. Test
 veterans' traffic (qa.md) is kept apart in every row (`test`), so each figure leaves it
 out unless `include_test` asks for it, exactly as the raw events' `traffic.events` does.
-Figures per calendar day (`by_day`, the charts) read hour rows and group them by local
-day: hours are whole UTC hours, which a whole-hour time zone's days are made of.
+Figures per calendar day (`by_day`, the charts) read a day row per whole local day too,
+hour rows only at the window's ends.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ from pyroaring import BitMap64
 
 from messaging.common.choices import Flow, Platform
 from messaging.models import MetricEvent, MetricHourly, MetricHourlySet, MetricRollupState
+from messaging.rollout.hours import ceil_day, ceil_hour, floor_day, floor_hour
 from messaging.rollout.telemetry import INTERACTION, LATENCY, MESSAGE_SENT, PAGE_VIEW
 
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 # An event's time is taken when its row is inserted, inside a request (gunicorn's timeout:
 # 30 s); an hour is rolled up once nothing can still commit into it.
 GRACE = timedelta(minutes=5)
@@ -124,25 +123,6 @@ _MAPPING = DDSketch(RELATIVE_ACCURACY)._mapping  # noqa: SLF001
 
 def sketch_key(value: float) -> str:
     return str(_MAPPING.key(value)) if value > _MAPPING.min_possible else "z"
-
-
-def floor_hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def ceil_hour(moment: datetime) -> datetime:
-    floor = floor_hour(moment)
-    return floor if floor == moment else floor + HOUR
-
-
-def floor_day(moment: datetime) -> datetime:
-    """Midnight UTC (day rows are UTC days, whatever TIME_ZONE says)."""
-    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def ceil_day(moment: datetime) -> datetime:
-    floor = floor_day(moment)
-    return floor if floor == moment else floor + DAY
 
 
 # --- Raw events -> aggregates (the job per hour, the figures for the edges) ---------------
@@ -290,9 +270,9 @@ def rolled_until() -> datetime | None:
 # --- Reading: rollups for whole rolled-up hours, raw events for the rest ------------------
 
 
-def _split(since: datetime, until: datetime | None, *, hours_only: bool = False):
+def _split(since: datetime, until: datetime | None):
     """(which rollup rows to read, as a Q on hour/hours, or None; the raw ranges). Whole
-    UTC days inside the rolled-up hours are read as day rows (unless `hours_only`), other
+    local days inside the rolled-up hours are read as day rows, other
     whole hours as hour rows, the rest (partial hours, hours not rolled up) from the raw
     events."""
     done = rolled_until()
@@ -304,10 +284,10 @@ def _split(since: datetime, until: datetime | None, *, hours_only: bool = False)
     if until is None or end < until:
         raws.append((end, until))
     day0, day1 = ceil_day(first), floor_day(end)
-    if day0 < day1 and not hours_only:
+    if day0 < day1:
         rows = (
             Q(hours=1, hour__gte=first, hour__lt=day0)
-            | Q(hours=24, hour__gte=day0, hour__lt=day1)
+            | Q(hours=24, hour__gte=day0, hour__lt=day1)  # a day row, 23-25 hours long
             | Q(hours=1, hour__gte=day1, hour__lt=end)
         )
     else:
@@ -338,7 +318,7 @@ def counts(
 ) -> Counter:
     """Event counts matching `where` (on event fields) grouped by the fields `by` (after
     the local day, with `by_day`)."""
-    rolled, raws = _split(since, until, hours_only=by_day)
+    rolled, raws = _split(since, until)
     where = _tested(where, include_test)
     out: Counter = Counter()
     fields = ["day", *by] if by_day else list(by)
@@ -381,7 +361,7 @@ def sets(
 ) -> dict:
     """Per key of one series (per (local day, key) with `by_day`): events (or values),
     distinct veterans, sketch bins."""
-    rolled, raws = _split(since, until, hours_only=by_day)
+    rolled, raws = _split(since, until)
     out: dict = {}
     if rolled is not None:
         rows = MetricHourlySet.objects.filter(rolled).filter(

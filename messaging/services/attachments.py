@@ -85,16 +85,7 @@ def _hold(*, veteran, draft_id: int, clean: list, rules: AttachmentRules) -> lis
                 or total + info.size > rules.max_total_bytes
             ):
                 continue
-            attachment = Attachment(
-                message=draft,
-                name=info.name,
-                size=info.size,
-                content_type=info.content_type,
-                sha256=info.sha256,
-            )
-            attachment.file.save(info.name, upload, save=False)
-            stored.append(attachment.file.name)
-            attachment.save()
+            attachment = attachment_store(message=draft, upload=upload, info=info, stored=stored)
             held.append(attachment)
             shas.add(info.sha256)
             total += info.size
@@ -102,6 +93,22 @@ def _hold(*, veteran, draft_id: int, clean: list, rules: AttachmentRules) -> lis
         _delete_files(stored)
         raise
     return held
+
+
+def attachment_store(*, message: Message, upload, info: CheckedFile, stored: list[str]):
+    """Store one checked (and scanned) file as the message's attachment; its stored name is
+    added to `stored` first, so a caller can delete the files of a write that fails."""
+    attachment = Attachment(
+        message=message,
+        name=info.name,
+        size=info.size,
+        content_type=info.content_type,
+        sha256=info.sha256,
+    )
+    attachment.file.save(info.name, upload, save=False)
+    stored.append(attachment.file.name)
+    attachment.save()
+    return attachment
 
 
 @transaction.atomic

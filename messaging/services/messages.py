@@ -14,11 +14,11 @@ from django.utils import timezone
 from messaging.common.choices import Flow, Platform
 from messaging.compose.attachments import check_attachments, rules_for
 from messaging.compose.scanning import infected_message, scan_uploads
-from messaging.models import Attachment, CareTeam, Message
+from messaging.models import CareTeam, Message
 from messaging.recipients import MovingSystem, Recipient, recipients_for
 from messaging.rollout.stages import audit
 
-from .attachments import files_of, held_conflicts
+from .attachments import attachment_store, files_of, held_conflicts
 
 BLOCKED_MESSAGE = "You are blocked from sending messages to this recipient."
 SOMETHING_WENT_WRONG = "We’re sorry. Something went wrong on our end."
@@ -208,16 +208,7 @@ def message_send(
                 },
             )
             for upload, info in zip(files, checked, strict=True):
-                attachment = Attachment(
-                    message=message,
-                    name=info.name,
-                    size=info.size,
-                    content_type=info.content_type,
-                    sha256=info.sha256,
-                )
-                attachment.file.save(info.name, upload, save=False)
-                stored_names.append(attachment.file.name)
-                attachment.save()
+                attachment_store(message=message, upload=upload, info=info, stored=stored_names)
     except IntegrityError:
         # A concurrent request with the same key won the race: return its message.
         _delete_files(stored_names)

@@ -1,16 +1,17 @@
 """The rollup job (messaging/rollout/rollup_job.py): each closed hour rolled up once, whole
-UTC days merged, back-dated events counted once their days are reopened, raw events and
+local days merged, back-dated events counted once their days are reopened, raw events and
 rollups pruned past their retention without changing a figure of the rolled-up hours."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from messaging.models import MetricEvent, MetricHourly, MetricHourlySet
-from messaging.rollout import dashboard, rollup_job, rollups
+from messaging.rollout import dashboard, hours, rollup_job, rollups
 from tests.integration.rollout.test_rollups import dashboard_figures, expected
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +28,15 @@ def test_each_hour_is_rolled_up_once(events):
     until = rollups.rolled_until()
     total = sum(MetricHourly.objects.filter(hours=1).values_list("count", flat=True))
     assert total == MetricEvent.objects.filter(at__lt=until).count()
-    # Each complete UTC day also as one row per series: the sum of its hours, once.
+    # Each complete local day (TIME_ZONE) also as one row per series, starting at local
+    # midnight: the sum of its hours, once.
     days = MetricHourly.objects.filter(hours=24)
     assert days.exists()
     for day in days.values_list("hour", flat=True).distinct():
+        assert timezone.localtime(day).time() == time(0)
+        end = hours.next_day(day)
         whole = sum(days.filter(hour=day).values_list("count", flat=True))
-        assert whole == MetricEvent.objects.filter(at__gte=day, at__lt=day + rollups.DAY).count()
+        assert whole == MetricEvent.objects.filter(at__gte=day, at__lt=end).count()
 
 
 def test_pruning_keeps_every_figure_of_the_rolled_up_hours(events):

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from messaging.models import Attachment, Message
-from tests.helpers import BASE, choose_team
+from tests.helpers import BASE
 
 pytestmark = pytest.mark.django_db
 NEW = f"{BASE}/new-message"
@@ -25,17 +25,9 @@ def html(response) -> str:
     return unescape(response.content.decode())
 
 
-@pytest.fixture
-def at_start(veteran_client, set_flags, settings, tmp_path):
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-    def go(username="vista.single", station="589", team=4399504):
-        set_flags(curated=True, recent=False)
-        client = veteran_client(username)
-        choose_team(client, station, team)
-        return client
-
-    return go
 
 
 def test_typed_text_without_a_choice_is_an_error_that_keeps_it(at_start):
