@@ -215,6 +215,7 @@ def main() -> None:
             client.get("/ops/rollout/", {"window": args.window})
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
         base = results[sizes[0]]
         for n in sizes[1:]:
             page_ms, queries = results[n]

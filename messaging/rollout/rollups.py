@@ -238,19 +238,20 @@ def raw_path(
 
 # --- What has been rolled up --------------------------------------------------------------
 
-_snapshot: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+_snapshot: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "rollup_snapshot", default=None
 )
 
 
 @contextlib.contextmanager
 def snapshot() -> Iterator[None]:
-    """Within it, `rolled_until` is read once (the dashboard's figures share one view); an
-    inner snapshot keeps the outer one's."""
+    """Within it, `rolled_until` is read once (the dashboard's figures share one view) and
+    each series' raw events once (the charts' per-day figures and the tables' whole-window
+    ones share them); an inner snapshot keeps the outer one's."""
     if _snapshot.get() is not None:
         yield
         return
-    token = _snapshot.set([])
+    token = _snapshot.set({"raw": {}})
     try:
         yield
     finally:
@@ -259,12 +260,22 @@ def snapshot() -> Iterator[None]:
 
 def rolled_until() -> datetime | None:
     memo = _snapshot.get()
-    if memo:
-        return memo[0]
+    if memo is not None and "until" in memo:
+        return memo["until"]
     value = MetricRollupState.objects.filter(pk=1).values_list("rolled_until", flat=True).first()
     if memo is not None:
-        memo.append(value)
+        memo["until"] = value
     return value
+
+
+def _raw_by_day(series: str, start: datetime, end: datetime | None, include_test: bool) -> dict:
+    """One series' raw events of [start, end) per (local day, key), read once per snapshot."""
+    memo = _snapshot.get()
+    cache = memo["raw"] if memo is not None else {}
+    key = (series, start, end, include_test)
+    if key not in cache:
+        cache[key] = raw_set(series, start, end, group="day", include_test=include_test)
+    return cache[key]
 
 
 # --- Reading: rollups for whole rolled-up hours, raw events for the rest ------------------
@@ -372,8 +383,7 @@ def sets(
         ):
             bucket = (timezone.localdate(hour), key) if by_day else key
             merge_row(out.setdefault(bucket, SetAgg()), n, veterans, bins)
-    group = "day" if by_day else None
     for start, end in raws:
-        for key, agg in raw_set(series, start, end, group=group, include_test=include_test).items():
-            out.setdefault(key, SetAgg()).add(agg)
+        for (day, key), agg in _raw_by_day(series, start, end, include_test).items():
+            out.setdefault((day, key) if by_day else key, SetAgg()).add(agg)
     return out
