@@ -8,7 +8,7 @@ Uses its own PostgreSQL database (`sm_bench`, created here and dropped at the en
 the suite's or the app's). For each size: empty the metric tables, generate the events in
 bulk inside PostgreSQL (one INSERT ... SELECT FROM generate_series: a realistic mix of
 names, flows, platforms, statuses, pages, devices and 50,000 veterans over the last 90
-days; the table's secondary indexes dropped before and built after), ANALYZE, roll them up as the periodic job does (`rollup_job.roll_up()`), then render
+days, ending at the latest hh:35 so that 35 minutes of it are not rolled up yet, the steady-state average; the table's secondary indexes dropped before and built after), ANALYZE, roll them up as the periodic job does (`rollup_job.roll_up()`), then render
 /ops/rollout/ as a staff user with the test client (warm-up, then the median of --reps).
 Prints one line per size and the ratios against the smallest size. Numbers from one run.
 """
@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def generate_sql(table: str) -> str:
                page,
                CASE WHEN name <> 'latency' THEN 1 + floor(r_vet * {VETERANS})::bigint END,
                (ARRAY['desktop', 'desktop', 'mobile', ''])[1 + floor(r_device * 4)::int],
-               now() - r_at * interval '{DAYS} days',
+               %s::timestamptz - r_at * interval '{DAYS} days',
                -- 5 per cent medication renewals among writes; 1 in 100 veterans a test veteran.
                name IN ('draft_created', 'draft_updated', 'message_sent') AND r_v2 < 0.05,
                '', '',
@@ -92,7 +93,17 @@ def setup(db_url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def fill(n: int) -> tuple[float, float]:
+def tail_anchor() -> datetime:
+    """When the generated traffic ends: the latest hh:35 so far. Rolled up as the job would
+    be then, 35 minutes of it are not rolled up yet (the job rolls an hour 5 minutes after
+    it closes: 5 to 65 minutes, 35 on average), whatever minute the bench runs at, so every
+    size is measured with the same share of raw events."""
+    now = datetime.now(UTC)
+    anchor = now.replace(minute=35, second=0, microsecond=0)
+    return anchor if anchor <= now else anchor - timedelta(hours=1)
+
+
+def fill(n: int, anchor: datetime) -> tuple[float, float]:
     """Empty the metric tables, generate n events, ANALYZE. Returns (seconds, rows/s)."""
     from django.db import connection
 
@@ -111,7 +122,7 @@ def fill(n: int) -> tuple[float, float]:
         for index in indexes:
             editor.remove_index(MetricEvent, index)
     with connection.cursor() as cursor:
-        cursor.execute(generate_sql(MetricEvent._meta.db_table), [n])
+        cursor.execute(generate_sql(MetricEvent._meta.db_table), [anchor, n])
     with connection.schema_editor() as editor:
         for index in indexes:
             editor.add_index(MetricEvent, index)
@@ -169,6 +180,7 @@ def main() -> None:
     parser.add_argument("--database", default="sm_bench")
     parser.add_argument("--no-raw", action="store_true", help="skip the from-raw comparison")
     parser.add_argument("--profile", action="store_true", help="profile one page at the end")
+    parser.add_argument("--keep", action="store_true", help="keep the database (debugging)")
     args = parser.parse_args()
     sizes = sorted({int(x.replace("_", "")) for x in args.events.split(",")})
 
@@ -191,9 +203,10 @@ def main() -> None:
             flush=True,
         )
         for n in sizes:
-            fill_s, rate = fill(n)
+            anchor = tail_anchor()
+            fill_s, rate = fill(n, anchor)
             started = time.perf_counter()
-            hours = rollup_job.roll_up()
+            hours = rollup_job.roll_up(now=anchor)
             rollup_s = time.perf_counter() - started
             analyze_rollups()  # as autovacuum keeps them in steady state
             page_ms, queries = render(client, args.window, args.reps)
@@ -227,7 +240,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database(args.database)
+        if not args.keep:
+            drop_database(args.database)
 
 
 if __name__ == "__main__":

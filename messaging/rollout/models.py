@@ -112,12 +112,12 @@ class MetricEvent(models.Model):
 
 
 class MetricHourly(models.Model):
-    """Metric events of one closed hour (or UTC day) counted per (name, flow, platform,
+    """Metric events of one closed hour (or local day) counted per (name, flow, platform,
     status, page, device, renewal, phase, station, test): the dashboard sums these instead of
     reading events (messaging/rollout/rollups.py)."""
 
     hour = models.DateTimeField()  # the bucket's start
-    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24: a local day
     name = models.CharField(max_length=40)
     flow = models.CharField(max_length=10, blank=True)
     platform = models.CharField(max_length=20, blank=True)
@@ -143,7 +143,7 @@ class MetricHourlySet(models.Model):
     (merges are exact)."""
 
     hour = models.DateTimeField()  # the bucket's start
-    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24 for a whole UTC day
+    hours = models.PositiveSmallIntegerField(default=1)  # 1, or 24: a local day
     series = models.CharField(max_length=20)
     key = models.CharField(max_length=60, blank=True)
     test = models.BooleanField(default=False)  # test veterans' traffic, kept apart
