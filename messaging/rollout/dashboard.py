@@ -23,7 +23,6 @@ from messaging.models import MessageState, VeteranProfile
 from messaging.rollout import daily, rollups, telemetry
 from messaging.rollout import stages as rollout
 from messaging.rollout.flags import ALL_FLAGS
-from messaging.rollout.hours import DAY, floor_day, floor_hour
 from messaging.rollout.reports import stage_reports
 from messaging.rollout.traffic import messages
 
@@ -53,15 +52,10 @@ def window_choice(*, value: str | None) -> str:
 
 
 def window_start(*, window: str, now: datetime | None = None) -> datetime:
-    """Where a window starts: "Last 24 hours" at the start of the hour 24 hours ago; a
-    window of days at the local midnight that many days before today (the whole days the
-    charts show, then today so far). Whole hours and days read whole rollup rows: no raw
-    events at a window's start, and no day of hour rows either."""
-    now = now or timezone.now()
-    length = WINDOWS[window_choice(value=window)][1]
-    if length <= DAY:
-        return floor_hour(now - length)
-    return floor_day(now - length)
+    """The start of the hour `window` ago: windows start on a whole hour, so that they read
+    whole-hour (and whole-day) rollups and no partial hour of raw events at their start."""
+    start = (now or timezone.now()) - WINDOWS[window_choice(value=window)][1]
+    return start.replace(minute=0, second=0, microsecond=0)
 
 
 def _ratio(part: int, whole: int) -> float | None:

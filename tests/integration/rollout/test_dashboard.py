@@ -3,7 +3,7 @@ the time window, a constant query count, and the stage / rollback forms."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -19,7 +19,6 @@ from messaging.models import (
     MetricEvent,
     VeteranProfile,
 )
-from messaging.rollout import dashboard
 from messaging.rollout import stages as rollout
 from messaging.rollout.flags import CURATED_LIST_FLOW, RECENT_RECIPIENTS
 
@@ -565,15 +564,3 @@ def test_renewal_drafts_and_sends_are_their_own_rows(staff):
     assert ["draft_created", "curated", "renewal", "302", "1"] in rows
     assert ["message_sent", "curated", "renewal", "302", "2"] in rows
     assert ["message_sent", "curated", "message", "302", "1"] in rows
-
-
-def test_a_window_of_days_starts_at_local_midnight_and_24_hours_on_the_hour(settings):
-    """Whole days (the charts' days), then today so far; the last 24 hours from an hour."""
-    settings.TIME_ZONE = "America/New_York"
-    now = datetime(2026, 7, 1, 19, 20, tzinfo=UTC)  # 3:20 pm in New York
-    seven = timezone.localtime(dashboard.window_start(window="7d", now=now))
-    assert (seven.date().isoformat(), seven.hour, seven.minute) == ("2026-06-24", 0, 0)
-    ninety = timezone.localtime(dashboard.window_start(window="90d", now=now))
-    assert (ninety.date().isoformat(), ninety.hour) == ("2026-04-02", 0)
-    day = dashboard.window_start(window="24h", now=now)
-    assert day == datetime(2026, 6, 30, 19, tzinfo=UTC)
