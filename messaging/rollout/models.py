@@ -131,7 +131,11 @@ class MetricHourly(models.Model):
     count = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["name", "hour"], name="metric_hourly_name_idx")]
+        # hours before hour: a window reads day rows in its middle and hour rows at its ends,
+        # never the hour rows under its day rows.
+        indexes = [
+            models.Index(fields=["name", "hours", "hour"], name="metric_hourly_name_span_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.name} {self.flow} {self.status_code}: {self.count}"
@@ -152,7 +156,9 @@ class MetricHourlySet(models.Model):
     sketch = models.JSONField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["series", "hour"], name="metric_set_series_idx")]
+        indexes = [
+            models.Index(fields=["series", "hours", "hour"], name="metric_set_series_span_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.series} {self.key}: {self.count}"
