@@ -25,8 +25,8 @@ from messaging.recipients.registry import CareSystemEntry
 from messaging.rollout import audit
 from messaging.rollout.flags import ALL_FLAGS
 from messaging.selectors.registry import loaded_care_systems, loaded_pool_ids
+from messaging.services.attachments import files_delete
 from messaging.services.bundle import bundle_load
-from messaging.services.messages import _delete_files
 
 from .links import link_create
 from .scenarios import SCENARIOS, scenario_bundle
@@ -276,7 +276,7 @@ def _remove_messages(user) -> None:
         if name  # messages without attachments give None
     ]
     messages.delete()
-    transaction.on_commit(lambda: _delete_files(names))
+    transaction.on_commit(lambda: files_delete(names))
 
 
 @transaction.atomic

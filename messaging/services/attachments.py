@@ -90,7 +90,7 @@ def _hold(*, veteran, draft_id: int, clean: list, rules: AttachmentRules) -> lis
             shas.add(info.sha256)
             total += info.size
     except BaseException:
-        _delete_files(stored)
+        files_delete(stored)
         raise
     return held
 
@@ -122,7 +122,7 @@ def attachment_remove(*, veteran, draft_id: int, attachment_id: int) -> None:
     )
     name = attachment.file.name
     attachment.delete()
-    transaction.on_commit(lambda: _delete_files([name]))
+    transaction.on_commit(lambda: files_delete([name]))
 
 
 def files_of(*, veteran, draft_id: int) -> list[str]:
@@ -134,7 +134,8 @@ def files_of(*, veteran, draft_id: int) -> list[str]:
     )
 
 
-def _delete_files(names: list[str]) -> None:
+def files_delete(names: list[str]) -> None:
+    """Delete stored upload files (after a failed write, or once their rows are gone)."""
     for name in names:
         try:
             default_storage.delete(name)

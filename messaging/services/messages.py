@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from messaging.models import CareTeam, Message
 from messaging.recipients import MovingSystem, Recipient, recipients_for
 from messaging.rollout.stages import audit
 
-from .attachments import attachment_store, files_of, held_conflicts
+from .attachments import attachment_store, files_delete, files_of, held_conflicts
 
 BLOCKED_MESSAGE = "You are blocked from sending messages to this recipient."
 SOMETHING_WENT_WRONG = "We’re sorry. Something went wrong on our end."
@@ -126,7 +125,7 @@ def draft_delete(*, veteran, draft_id: int) -> None:
     draft = Message.objects.get(pk=draft_id, veteran=veteran, state=Message.State.DRAFT)
     names = files_of(veteran=veteran, draft_id=draft_id)
     draft.delete()
-    transaction.on_commit(lambda: _delete_files(names))
+    transaction.on_commit(lambda: files_delete(names))
     audit.record(
         audit.Action.DRAFT_DELETED, actor=veteran, target_type="message", target_id=draft_id
     )
@@ -211,13 +210,13 @@ def message_send(
                 attachment_store(message=message, upload=upload, info=info, stored=stored_names)
     except IntegrityError:
         # A concurrent request with the same key won the race: return its message.
-        _delete_files(stored_names)
+        files_delete(stored_names)
         existing = _already_sent(veteran=veteran, key=key, draft_id=draft_id)
         if existing:
             return SendResult(existing, created=False)
         raise
     except BaseException:
-        _delete_files(stored_names)
+        files_delete(stored_names)
         raise
     return SendResult(message, created=True)
 
@@ -282,14 +281,6 @@ def _already_sent(*, veteran, key: str, draft_id: int | None) -> Message | None:
     return None
 
 
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # nothing stored is better than a crash while cleaning up
-            pass
-
-
 @transaction.atomic
 def message_delete(*, veteran, message_id: int) -> str:
     """Delete one of the veteran's drafts or messages (Message.DoesNotExist for anyone else's).
@@ -305,5 +296,5 @@ def message_delete(*, veteran, message_id: int) -> str:
         target_id=message_id,
         detail={"state": was},
     )
-    transaction.on_commit(lambda: _delete_files(names))
+    transaction.on_commit(lambda: files_delete(names))
     return was
