@@ -27,6 +27,16 @@ ALL_BLOCKED = (
 )
 
 
+def cannot_message_reason(recipients) -> str | None:
+    """Why the veteran can't start a message, else None; "" when teams are locked by a move
+    to Oracle Health (the Inbox's locked alert says why)."""
+    if recipients.can_message_anyone:
+        return None
+    if recipients.moving(Kind.LOCKED):
+        return ""
+    return ALL_BLOCKED if recipients.care_systems else NO_TEAMS
+
+
 def url_of(target: str) -> str:
     name = target.url_name if isinstance(target, Page) else target
     return reverse(f"messaging:{name}")
@@ -59,11 +69,8 @@ class FlowRequest:
             return None
         if target == Page.INBOX:
             flow.clear(self.request)
-            # Teams locked by a move to Oracle Health: the Inbox's locked alert says why.
-            if not self.recipients.moving(Kind.LOCKED):
-                messages.warning(
-                    self.request, ALL_BLOCKED if self.recipients.care_systems else NO_TEAMS
-                )
+            if reason := cannot_message_reason(self.recipients):
+                messages.warning(self.request, reason)
         return redirect(url_of(target))
 
     def go(self, target) -> object:

@@ -11,18 +11,7 @@ from messaging.rollout import telemetry
 from messaging.selectors.messages import FOLDERS, attachment_for, folder_page, message_for
 from messaging.selectors.transitions import transition_alerts
 
-from .flowrequest import ALL_BLOCKED, NO_TEAMS
-
-
-def _cannot_message(recipients, transition) -> str | None:
-    """Why the veteran can't start a message (no care teams, or every one blocked), else None:
-    the folders then explain it instead of offering "Start a new message" (no dead end). When
-    teams are locked by a facility's move, the locked alert is the explanation."""
-    if recipients.can_message_anyone:
-        return None
-    if transition and transition.locked:
-        return ""
-    return ALL_BLOCKED if recipients.care_systems else NO_TEAMS
+from .flowrequest import cannot_message_reason
 
 
 @require_GET
@@ -48,7 +37,7 @@ def folder(request, folder: str):
             "page": page,
             "folders": FOLDERS,
             "transition": transition,
-            "cannot_message": _cannot_message(recipients, transition),
+            "cannot_message": cannot_message_reason(recipients),
             # After "Message sent": the one-question survey, once per message.
             "csat_form": CsatForm() if request.session.get("sm_last_sent_flow") else None,
         },
